@@ -1,0 +1,38 @@
+# The project's commands. `make test` is what CI runs (.ci/run); `make demo` is the newcomer's tour.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/rollouts-target
+export GOTOOLCHAIN := local
+CARGO ?= cargo
+
+.PHONY: test check unit e2e generate crds cluster-build cluster-up cluster-down demo bench hash-vectors
+
+## Everything CI runs: formatting, lints, unit tests, then the end-to-end suite on a local control plane.
+test: check unit e2e
+
+check:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --exclude e2e --locked
+
+## Starts the local control plane, runs e2e/tests against it with the real binaries, always tears it down.
+e2e:
+	bash e2e/run.sh
+
+## Regenerates crds/ from the Rust types.
+generate crds:
+	$(CARGO) run --locked --quiet --bin crdgen -- crds
+
+## Re-derives the hash golden vectors with the Go program (needs the Go module proxy).
+hash-vectors:
+	bash e2e/hashgen/check.sh
+
+cluster-build:
+	bash e2e/cluster/build.sh >/dev/null
+
+cluster-up:
+	bash e2e/cluster/up.sh
+
+cluster-down:
+	bash e2e/cluster/down.sh

@@ -1,0 +1,247 @@
+//! A small Given/When/Then harness for end-to-end tests against the local control plane
+//! (`e2e/cluster/up.sh`): each test gets its own namespace, applies manifests with the real kubectl,
+//! waits on conditions with timeouts and clear failure messages (dumping the objects and recent
+//! events), and can run the real controller binary as a child process.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::atomic::{AtomicU32, Ordering},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::{Api, Client};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Where `up.sh` put the cluster (`E2E_RUN_DIR`, default `<repo>/.cache/cluster`).
+pub fn run_dir() -> PathBuf {
+    std::env::var_os("E2E_RUN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".cache/cluster"))
+}
+
+fn kubeconfig() -> PathBuf {
+    std::env::var_os("KUBECONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| run_dir().join("kubeconfig"))
+}
+
+/// The kubectl built with the control plane (`E2E_BIN_DIR`), else the one on PATH.
+pub fn kubectl_path() -> PathBuf {
+    std::env::var_os("E2E_BIN_DIR")
+        .map(|d| PathBuf::from(d).join("kubectl"))
+        .unwrap_or_else(|| "kubectl".into())
+}
+
+/// A binary of this workspace built by `e2e/run.sh` (`E2E_TARGET_DIR`, default target/debug).
+pub fn workspace_binary(name: &str) -> PathBuf {
+    std::env::var_os("E2E_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/debug"))
+        .join(name)
+}
+
+/// A client for the local control plane.
+pub async fn client() -> Result<Client> {
+    let path = kubeconfig();
+    let kubeconfig = kube::config::Kubeconfig::read_from(&path).with_context(|| {
+        format!("no cluster: cannot read {} (start one with `make cluster-up`)", path.display())
+    })?;
+    let config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+            .await?;
+    Ok(Client::try_from(config)?)
+}
+
+/// The output of a finished command.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs kubectl against the local control plane with optional stdin.
+pub fn kubectl(args: &[&str], stdin: Option<&str>) -> Result<Output> {
+    run(Command::new(kubectl_path()).env("KUBECONFIG", kubeconfig()).args(args), stdin)
+}
+
+/// Runs a command to completion, feeding `stdin`.
+pub fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<Output> {
+    use std::io::Write;
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().with_context(|| format!("cannot start {cmd:?}"))?;
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    Ok(Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// One test's namespace; deleted (in the background) when dropped.
+pub struct TestNamespace {
+    pub name: String,
+    pub client: Client,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestNamespace {
+    /// Creates `e2e-<test>-<unique>`.
+    pub async fn new(test: &str) -> Result<Self> {
+        let client = client().await?;
+        let unique = format!(
+            "{:x}{:x}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let name = format!("e2e-{}-{unique}", test.replace('_', "-"));
+        let name: String = name.chars().take(63).collect();
+        let ns: Namespace = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "labels": {"e2e.argoproj.io/test": test.replace('_', "-").chars().take(63).collect::<String>()}}
+        }))?;
+        Api::<Namespace>::all(client.clone()).create(&Default::default(), &ns).await?;
+        Ok(Self { name, client })
+    }
+
+    /// `kubectl apply --server-side` of a (multi-document) manifest into this namespace.
+    pub fn apply(&self, manifest: &str) -> Result<String> {
+        let out = kubectl(
+            &["apply", "--server-side", "--field-manager=e2e", "-n", &self.name, "-f", "-"],
+            Some(manifest),
+        )?;
+        if out.code != 0 {
+            bail!("kubectl apply failed: {}", out.stderr.trim());
+        }
+        Ok(out.stdout)
+    }
+
+    /// Everything kubectl knows about this namespace plus recent events, for failure messages.
+    pub fn dump(&self) -> String {
+        let mut text = String::new();
+        for args in [
+            vec!["get", "rollouts.argoproj.io,replicasets,pods,services,deployments,analysisruns,experiments", "-o", "wide"],
+            vec!["get", "rollouts.argoproj.io", "-o", "yaml"],
+            vec!["get", "events", "--sort-by=.lastTimestamp"],
+        ] {
+            let mut full = args.clone();
+            full.extend(["-n", self.name.as_str()]);
+            match kubectl(&full, None) {
+                Ok(o) => text.push_str(&format!("$ kubectl {}\n{}{}\n", full.join(" "), o.stdout, o.stderr)),
+                Err(e) => text.push_str(&format!("$ kubectl {}: {e}\n", full.join(" "))),
+            }
+        }
+        text
+    }
+
+    /// Waits until `check` returns `Some`, polling every 250 ms; on timeout fails with `what`,
+    /// the last observation and a dump of the namespace.
+    pub async fn wait_for<T, F, Fut>(&self, what: &str, timeout: Duration, mut check: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let start = Instant::now();
+        loop {
+            let last;
+            match check().await {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => last = "condition not met".to_string(),
+                Err(e) => last = format!("error: {e:#}"),
+            }
+            if start.elapsed() > timeout {
+                bail!(
+                    "timed out after {timeout:?} waiting for {what} (last: {last})\n{}",
+                    self.dump()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        // Best effort and non-blocking: the namespace controller finishes the cleanup.
+        let _ = Command::new(kubectl_path())
+            .env("KUBECONFIG", kubeconfig())
+            .args(["delete", "namespace", &self.name, "--wait=false"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The real controller binary running as a child process; killed when dropped.
+pub struct ControllerProcess {
+    child: Child,
+    pub log: PathBuf,
+}
+
+impl ControllerProcess {
+    /// Starts `rollouts-controller` with the local kubeconfig and extra arguments; its log goes
+    /// to `<run>/logs/controller-<tag>.log`.
+    pub fn start(tag: &str, args: &[&str]) -> Result<Self> {
+        let bin = workspace_binary("rollouts-controller");
+        let log = run_dir().join("logs").join(format!("controller-{tag}.log"));
+        let file = std::fs::File::create(&log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
+        let child = Command::new(&bin)
+            .arg("--kubeconfig")
+            .arg(kubeconfig())
+            .args(args)
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
+        Ok(Self { child, log })
+    }
+
+    /// The controller's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ControllerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Installs the project's CRDs (idempotent server-side apply) and waits until they are served.
+pub fn install_crds() -> Result<()> {
+    let dir = repo_root().join("crds");
+    let out = kubectl(
+        &["apply", "--server-side", "--force-conflicts", "--field-manager=e2e", "-f", dir.to_str().unwrap()],
+        None,
+    )?;
+    if out.code != 0 {
+        bail!("installing crds/ failed: {}", out.stderr.trim());
+    }
+    let out = kubectl(
+        &["wait", "--for=condition=Established", "--timeout=60s", "-f", dir.to_str().unwrap()],
+        None,
+    )?;
+    if out.code != 0 {
+        bail!("CRDs not established: {}{}", out.stdout, out.stderr);
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Blue-green planner (to come).

@@ -1,0 +1,3 @@
+//! Canary planner.
+pub mod intstr;
+pub mod replicas;

@@ -1,0 +1,10 @@
+//! Progressive delivery for Kubernetes, wire-compatible with Argo Rollouts v1.9.1.
+//!
+//! All rollout semantics live in pure planners ([`canary`], [`bluegreen`], [`replicaset`],
+//! [`analysis`]); the controller binary observes the cluster, plans, and executes.
+
+pub mod analysis;
+pub mod bluegreen;
+pub mod canary;
+pub mod crd;
+pub mod replicaset;
