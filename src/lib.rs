@@ -7,4 +7,6 @@ pub mod analysis;
 pub mod bluegreen;
 pub mod canary;
 pub mod crd;
+pub mod plan;
 pub mod replicaset;
+pub mod validation;

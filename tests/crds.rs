@@ -420,3 +420,46 @@ fn invalid_fixtures_are_rejected_with_a_clear_message() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn names_scopes_and_subresources_match_argo() {
+    let mut seen = BTreeMap::new();
+    for (_, yaml) in rendered_crds() {
+        let crd: Value = serde_norway::from_str(&yaml).unwrap();
+        let spec = &crd["spec"];
+        let version = &spec["versions"][0];
+        let subresources: Vec<String> = version["subresources"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let columns: Vec<&str> = version["additionalPrinterColumns"]
+            .as_array()
+            .map(|c| c.iter().filter_map(|c| c["name"].as_str()).collect())
+            .unwrap_or_default();
+        seen.insert(
+            spec["names"]["plural"].as_str().unwrap().to_string(),
+            (
+                spec["group"].as_str().unwrap().to_string(),
+                spec["scope"].as_str().unwrap().to_string(),
+                spec["names"]["shortNames"][0].as_str().unwrap_or_default().to_string(),
+                subresources,
+                columns.join(","),
+                (version["name"] == "v1alpha1" && version["served"] == true && version["storage"] == true),
+            ),
+        );
+    }
+    let want = |scope: &str, short: &str, sub: &[&str], cols: &str| {
+        ("argoproj.io".to_string(), scope.to_string(), short.to_string(),
+         sub.iter().map(|s| s.to_string()).collect::<Vec<_>>(), cols.to_string(), true)
+    };
+    assert_eq!(seen["rollouts"], want("Namespaced", "ro", &["scale", "status"], "Desired,Current,Up-to-date,Available,Age"));
+    assert_eq!(seen["analysistemplates"], want("Namespaced", "at", &[], "Age"));
+    assert_eq!(seen["clusteranalysistemplates"], want("Cluster", "cat", &[], "Age"));
+    assert_eq!(seen["analysisruns"], want("Namespaced", "ar", &[], "Status,Age"));
+    assert_eq!(seen["experiments"], want("Namespaced", "exp", &[], "Status,Age"));
+    let rollouts: Value = serde_norway::from_str(&rendered_crds()[0].1).unwrap();
+    assert_eq!(
+        rollouts["spec"]["versions"][0]["subresources"]["scale"],
+        serde_json::json!({"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.HPAReplicas", "labelSelectorPath": ".status.selector"})
+    );
+}

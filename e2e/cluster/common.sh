@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by up.sh and down.sh (sourced, not executed).
 # Defines the run directory and how to stop exactly the processes a run started.
 
@@ -24,10 +25,10 @@ ours() {
 # is gone hangs in its shutdown). TERM, then KILL after 10 s. Processes not started by this run
 # are left alone.
 stop_run() {
-  local pidfile="$RUN/pids" name pid i
+  local pidfile="$RUN/pids" pid i
   [ -f "$pidfile" ] || return 0
   local -a pids=()
-  while read -r name pid; do
+  while read -r _ pid; do
     [[ "$pid" =~ ^[0-9]+$ ]] && ours "$pid" && pids=("$pid" "${pids[@]}")
   done <"$pidfile"
   for pid in "${pids[@]}"; do

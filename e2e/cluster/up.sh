@@ -322,5 +322,5 @@ Use it:
   export KUBECONFIG=$RUN/kubeconfig
   export PATH=$BIN:\$PATH      # kubectl (and the other binaries) built by build.sh
   # or: . $RUN/env   (KUBECONFIG, E2E_BIN_DIR, PROM_URL, E2E_METRICS_DIR, E2E_LOG_DIR, E2E_RUN_DIR)
-Logs: $LOG    Stop: e2e/cluster/down.sh
+Logs: $LOG    Stop: ${E2E_RUN_DIR:+E2E_RUN_DIR=$RUN }$cluster_dir/down.sh
 EOF

@@ -190,9 +190,19 @@ pub struct ControllerProcess {
 }
 
 impl ControllerProcess {
+    /// Starts a controller that serves only `namespace` (`--namespaced`), so tests run in
+    /// parallel without two controllers touching the same rollout.
+    pub fn for_namespace(ns: &TestNamespace) -> Result<Self> {
+        Self::start_with_env(&ns.name, &["--namespaced"], &[("POD_NAMESPACE", ns.name.as_str())])
+    }
+
     /// Starts `rollouts-controller` with the local kubeconfig and extra arguments; its log goes
     /// to `<run>/logs/controller-<tag>.log`.
     pub fn start(tag: &str, args: &[&str]) -> Result<Self> {
+        Self::start_with_env(tag, args, &[])
+    }
+
+    fn start_with_env(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         let bin = workspace_binary("rollouts-controller");
         let log = run_dir().join("logs").join(format!("controller-{tag}.log"));
         let file = std::fs::File::create(&log)
@@ -201,6 +211,7 @@ impl ControllerProcess {
             .arg("--kubeconfig")
             .arg(kubeconfig())
             .args(args)
+            .envs(env.iter().copied())
             .stdout(file.try_clone()?)
             .stderr(file)
             .spawn()
@@ -244,4 +255,145 @@ pub fn install_crds() -> Result<()> {
         bail!("CRDs not established: {}{}", out.stdout, out.stderr);
     }
     Ok(())
+}
+
+/// Rollout-specific helpers on a test namespace.
+pub mod rollout {
+    use std::time::Duration;
+
+    use anyhow::{Result, bail};
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+    use kube::{Api, ResourceExt, api::ListParams};
+    use rollouts::crd::Rollout;
+
+    use super::{TestNamespace, kubectl};
+
+    /// The default wait of a step in these tests.
+    pub const WAIT: Duration = Duration::from_secs(90);
+
+    impl TestNamespace {
+        pub fn rollouts(&self) -> Api<Rollout> {
+            Api::namespaced(self.client.clone(), &self.name)
+        }
+
+        pub fn replica_sets(&self) -> Api<ReplicaSet> {
+            Api::namespaced(self.client.clone(), &self.name)
+        }
+
+        pub async fn rollout(&self, name: &str) -> Result<Rollout> {
+            Ok(self.rollouts().get(name).await?)
+        }
+
+        /// Waits until the rollout's status phase is `phase` (and, when given, the step index).
+        pub async fn wait_for_phase(&self, name: &str, phase: &str) -> Result<Rollout> {
+            self.wait_for(&format!("rollout {name} phase {phase}"), WAIT, || async {
+                let ro = self.rollout(name).await?;
+                let observed = ro.status.as_ref().and_then(|s| s.observed_generation.clone());
+                let current = observed == ro.metadata.generation.map(|g| g.to_string());
+                let p = ro.status.as_ref().and_then(|s| s.phase.as_ref()).map(|p| p.to_string());
+                Ok((current && p.as_deref() == Some(phase)).then_some(ro))
+            })
+            .await
+        }
+
+        /// Waits until `status.currentStepIndex == index` and the phase is `phase`.
+        pub async fn wait_for_step(&self, name: &str, index: i32, phase: &str) -> Result<Rollout> {
+            self.wait_for(&format!("rollout {name} at step {index} and {phase}"), WAIT, || async {
+                let ro = self.rollout(name).await?;
+                let s = ro.status.clone().unwrap_or_default();
+                let ok = s.current_step_index == Some(index)
+                    && s.phase.as_ref().map(|p| p.to_string()).as_deref() == Some(phase);
+                Ok(ok.then_some(ro))
+            })
+            .await
+        }
+
+        /// Live ReplicaSets of a rollout as `(revision, spec replicas, available replicas)`, by revision.
+        pub async fn revisions(&self, name: &str) -> Result<Vec<(i64, i32, i32)>> {
+            let list = self.replica_sets().list(&ListParams::default()).await?;
+            let mut out: Vec<(i64, i32, i32)> = list
+                .items
+                .iter()
+                .filter(|rs| rs.owner_references().iter().any(|o| o.name == name && o.kind == "Rollout"))
+                .map(|rs| {
+                    let rev = rs
+                        .annotations()
+                        .get("rollout.argoproj.io/revision")
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or(0);
+                    let spec = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+                    let avail = rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0);
+                    (rev, spec, avail)
+                })
+                .collect();
+            out.sort();
+            Ok(out)
+        }
+
+        /// Waits until the rollout's ReplicaSets are exactly `want` (revision, spec, available).
+        pub async fn wait_for_revisions(&self, name: &str, want: &[(i64, i32, i32)]) -> Result<()> {
+            self.wait_for(&format!("rollout {name} ReplicaSets {want:?}"), WAIT, || async {
+                let got = self.revisions(name).await?;
+                Ok((got == want).then_some(()))
+            })
+            .await
+        }
+
+        /// `kubectl patch` of the rollout (spec or, with `status`, the status subresource).
+        pub fn patch_rollout(&self, name: &str, status: bool, patch: &str) -> Result<()> {
+            let mut args = vec!["patch", "rollouts.argoproj.io", name, "-n", &self.name, "--type=merge", "-p", patch];
+            if status {
+                args.push("--subresource=status");
+            }
+            let out = kubectl(&args, None)?;
+            if out.code != 0 {
+                bail!("kubectl patch failed: {}", out.stderr.trim());
+            }
+            Ok(())
+        }
+
+        /// Sets the image of the rollout's first container (a new revision).
+        pub fn set_image(&self, name: &str, image: &str) -> Result<()> {
+            let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
+            self.patch_rollout(name, false, &patch.to_string())
+        }
+
+        /// Event reasons recorded on the rollout, oldest first.
+        pub fn event_reasons(&self, name: &str) -> Result<Vec<String>> {
+            let out = kubectl(
+                &["get", "events", "-n", &self.name, "--field-selector", &format!("involvedObject.name={name},involvedObject.kind=Rollout"),
+                  "--sort-by=.metadata.creationTimestamp", "-o", "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}"],
+                None,
+            )?;
+            Ok(out.stdout.lines().map(str::to_string).collect())
+        }
+    }
+
+    /// A canary Rollout named `name` with `replicas`, app container `app`, and these steps (YAML).
+    pub fn canary(name: &str, replicas: i32, steps_yaml: &str, extra_strategy_yaml: &str) -> String {
+        format!(
+            r#"apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: {name}
+spec:
+  replicas: {replicas}
+  revisionHistoryLimit: 3
+  selector:
+    matchLabels:
+      app: {name}
+  template:
+    metadata:
+      labels:
+        app: {name}
+    spec:
+      containers:
+        - name: app
+          image: registry.example/{name}:1
+  strategy:
+    canary:
+{extra_strategy_yaml}      steps:
+{steps_yaml}"#
+        )
+    }
 }

@@ -105,11 +105,7 @@ impl Fenceposts {
     ) -> Result<Self, IntOrStringError> {
         let default_surge = IntOrString::String(DEFAULT_MAX_SURGE.to_owned());
         let default_unavailable = IntOrString::String(DEFAULT_MAX_UNAVAILABLE.to_owned());
-        let surge = scaled_value(
-            max_surge.unwrap_or(&default_surge),
-            replicas,
-            Rounding::Up,
-        )?;
+        let surge = scaled_value(max_surge.unwrap_or(&default_surge), replicas, Rounding::Up)?;
         let mut unavailable = scaled_value(
             max_unavailable.unwrap_or(&default_unavailable),
             replicas,
@@ -160,7 +156,11 @@ mod tests {
         IntOrString::String(v.to_owned())
     }
 
-    fn canary(surge: Option<IntOrString>, unavail: Option<IntOrString>, replicas: i32) -> Fenceposts {
+    fn canary(
+        surge: Option<IntOrString>,
+        unavail: Option<IntOrString>,
+        replicas: i32,
+    ) -> Fenceposts {
         Fenceposts::resolve_canary(surge.as_ref(), unavail.as_ref(), replicas).unwrap()
     }
 
@@ -174,7 +174,10 @@ mod tests {
 
     #[test]
     fn ints_are_pod_counts() {
-        assert_eq!(scaled_value(&IntOrString::Int(5), 10, Rounding::Down), Ok(5));
+        assert_eq!(
+            scaled_value(&IntOrString::Int(5), 10, Rounding::Down),
+            Ok(5)
+        );
         assert_eq!(scaled_value(&IntOrString::Int(50), 3, Rounding::Up), Ok(50));
     }
 
@@ -191,14 +194,19 @@ mod tests {
         assert_eq!(scaled_value(&s("-20%"), 10, Rounding::Up), Ok(-2));
         for bad in ["", "%", "abc", " 5", "5 ", "2.5%", "0x10", "1_0", "+", "-"] {
             let err = scaled_value(&s(bad), 10, Rounding::Up).unwrap_err();
-            assert!(matches!(err, IntOrStringError::InvalidValue { ref value, .. } if value == bad));
+            assert!(
+                matches!(err, IntOrStringError::InvalidValue { ref value, .. } if value == bad)
+            );
         }
     }
 
     #[test]
     fn error_message_names_the_value() {
         let err = scaled_value(&s("abc"), 10, Rounding::Up).unwrap_err();
-        assert!(err.to_string().starts_with("invalid value for IntOrString: invalid value \"abc\""));
+        assert!(
+            err.to_string()
+                .starts_with("invalid value for IntOrString: invalid value \"abc\"")
+        );
     }
 
     #[test]
@@ -286,8 +294,14 @@ mod tests {
     fn blue_green_max_unavailable() {
         assert_eq!(resolve_blue_green_max_unavailable(None, 10), Ok(2));
         assert_eq!(resolve_blue_green_max_unavailable(Some(&s("0")), 10), Ok(0));
-        assert_eq!(resolve_blue_green_max_unavailable(Some(&IntOrString::Int(20)), 10), Ok(10));
-        assert_eq!(resolve_blue_green_max_unavailable(Some(&s("bad")), 0), Ok(0));
+        assert_eq!(
+            resolve_blue_green_max_unavailable(Some(&IntOrString::Int(20)), 10),
+            Ok(10)
+        );
+        assert_eq!(
+            resolve_blue_green_max_unavailable(Some(&s("bad")), 0),
+            Ok(0)
+        );
         assert!(resolve_blue_green_max_unavailable(Some(&s("bad")), 1).is_err());
     }
 

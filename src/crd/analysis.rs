@@ -398,10 +398,25 @@ pub struct NewRelicMetric {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobMetric {
-    /// Labels and annotations for the Job.
+    /// Labels and annotations for the Job (the schema keeps only those two, as Argo's does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "job_metadata_schema")]
     pub metadata: Option<ObjectMeta>,
+    #[schemars(schema_with = "super::schema::job_spec")]
     pub spec: JobSpec,
+}
+
+/// Schema of a job metric's metadata as Argo's CRDs have it: only `labels` and `annotations`.
+fn job_metadata_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let string_map =
+        serde_json::json!({"type": "object", "additionalProperties": {"type": "string"}});
+    schemars::json_schema!({
+        "type": "object",
+        "properties": {
+            "annotations": string_map,
+            "labels": string_map,
+        }
+    })
 }
 
 /// A Graphite query.

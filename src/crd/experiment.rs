@@ -95,6 +95,8 @@ pub struct TemplateSpec {
     pub min_ready_seconds: Option<i32>,
     /// Must match the pod template's labels and differ from the other templates' selectors.
     pub selector: LabelSelector,
+    /// The pods' template (schema relaxed as in Argo's CRD).
+    #[schemars(schema_with = "super::schema::pod_template")]
     pub template: PodTemplateSpec,
     /// Create a Service for this template's pods.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -118,9 +118,20 @@ pub fn rendered_crds() -> Vec<(&'static str, String)> {
         ("rollouts.yaml", render(Rollout::crd())),
         ("analysistemplates.yaml", render(AnalysisTemplate::crd())),
         ("clusteranalysistemplates.yaml", render(ClusterAnalysisTemplate::crd())),
-        ("analysisruns.yaml", render(AnalysisRun::crd())),
-        ("experiments.yaml", render(Experiment::crd())),
+        ("analysisruns.yaml", render(without_status_subresource(AnalysisRun::crd()))),
+        ("experiments.yaml", render(without_status_subresource(Experiment::crd()))),
     ]
+}
+
+/// AnalysisRuns and Experiments have no status subresource in Argo: their controllers write the
+/// status with the object. kube-derive ties a status field to the subresource, so drop it here.
+fn without_status_subresource(
+    mut crd: k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+) -> k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition {
+    for version in &mut crd.spec.versions {
+        version.subresources = None;
+    }
+    crd
 }
 
 fn render(

@@ -1,0 +1,354 @@
+//! The Rollout controller runtime: reflectors, the work queue, and the reconcile loop
+//! observe → [`crate::reconcile::plan`] → [`crate::execute`].
+//!
+//! One set of reflector stores is shared by every reconcile (no API reads while planning). Objects
+//! this controller writes are remembered in a write-back cache and preferred over an older cached
+//! copy, so a reconcile that runs before the watch delivers our own write does not plan the same
+//! step twice (Argo's `writeBackToInformer`).
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use chrono::Utc;
+use futures::StreamExt;
+use k8s_openapi::api::{apps::v1::ReplicaSet, core::v1::Service};
+use kube::{
+    Api, Client, Resource, ResourceExt,
+    runtime::{
+        Controller, WatchStreamExt,
+        controller::Action as RequeueAction,
+        events::{Recorder, Reporter},
+        reflector::{self, ObjectRef, Store},
+        watcher,
+    },
+};
+use std::sync::Mutex;
+use tracing::{info, warn};
+
+use crate::{
+    crd::{AnalysisRun, Experiment, Rollout, rollout::keys},
+    execute::{self, ExecuteError},
+    plan::{Observed, PlannerConfig},
+};
+
+/// Settings of the controller process (from the command line).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Watch only this namespace (`--namespaced`).
+    pub namespace: Option<String>,
+    /// Handle only objects labelled with this instance id (`--instance-id`); without it, only
+    /// objects without the label.
+    pub instance_id: Option<String>,
+    /// Parallel reconciles (`--rollout-threads`).
+    pub threads: u16,
+    /// Periodic resync of every rollout (`--rollout-resync`).
+    pub resync: Duration,
+}
+
+/// Shared state of all reconciles.
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    pub settings: Settings,
+    replica_sets: Store<ReplicaSet>,
+    services: Store<Service>,
+    analysis_runs: Store<AnalysisRun>,
+    experiments: Store<Experiment>,
+    written: WriteBack,
+    /// Reconciles started, for tests and metrics.
+    pub reconciles: std::sync::atomic::AtomicU64,
+}
+
+/// Objects returned by our own writes, newer than what the watch has delivered so far.
+#[derive(Default)]
+pub struct WriteBack {
+    rollouts: Mutex<HashMap<(String, String), Rollout>>,
+    replica_sets: Mutex<HashMap<(String, String), Option<ReplicaSet>>>,
+}
+
+fn rv(meta: &kube::api::ObjectMeta) -> u64 {
+    meta.resource_version.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn key<K: Resource>(obj: &K) -> (String, String) {
+    (obj.meta().namespace.clone().unwrap_or_default(), obj.meta().name.clone().unwrap_or_default())
+}
+
+impl WriteBack {
+    /// Remembers a Rollout returned by a write.
+    pub fn rollout(&self, ro: Rollout) {
+        self.rollouts.lock().unwrap().insert(key(&ro), ro);
+    }
+
+    /// Remembers a ReplicaSet returned by a write (`None` for a deletion).
+    pub fn replica_set(&self, ns: &str, name: &str, rs: Option<ReplicaSet>) {
+        self.replica_sets.lock().unwrap().insert((ns.to_string(), name.to_string()), rs);
+    }
+
+    /// The newer of the cached and the written Rollout; drops write-backs the watch has caught up with.
+    fn fresh_rollout(&self, cached: Rollout) -> Rollout {
+        let mut map = self.rollouts.lock().unwrap();
+        match map.get(&key(&cached)) {
+            Some(written) if rv(&written.metadata) > rv(&cached.metadata) => written.clone(),
+            Some(_) => {
+                map.remove(&key(&cached));
+                cached
+            }
+            None => cached,
+        }
+    }
+
+    /// Applies written ReplicaSets over the cached list of one namespace.
+    fn fresh_replica_sets(&self, ns: &str, mut cached: Vec<ReplicaSet>) -> Vec<ReplicaSet> {
+        let mut map = self.replica_sets.lock().unwrap();
+        map.retain(|(wns, name), written| {
+            if wns != ns {
+                return true;
+            }
+            let pos = cached.iter().position(|rs| rs.metadata.name.as_deref() == Some(name));
+            match (written, pos) {
+                (Some(w), Some(i)) if rv(&w.metadata) > rv(&cached[i].metadata) => {
+                    cached[i] = w.clone();
+                    true
+                }
+                (Some(_), Some(_)) => false,
+                (Some(w), None) => {
+                    cached.push(w.clone());
+                    true
+                }
+                (None, Some(i)) => {
+                    cached.remove(i);
+                    true
+                }
+                (None, None) => false,
+            }
+        });
+        cached
+    }
+}
+
+fn controlled_by<K: Resource>(obj: &K, owner: &Rollout) -> bool {
+    let uid = owner.metadata.uid.as_deref();
+    obj.meta()
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|r| r.controller == Some(true) && Some(r.uid.as_str()) == uid)
+}
+
+/// Names of the Services a Rollout's spec references.
+pub fn referenced_services(ro: &Rollout) -> Vec<String> {
+    let mut names = vec![];
+    if let Some(bg) = &ro.spec.strategy.blue_green {
+        names.push(bg.active_service.clone());
+        names.extend(bg.preview_service.clone());
+    }
+    if let Some(c) = &ro.spec.strategy.canary {
+        names.extend(c.canary_service.clone());
+        names.extend(c.stable_service.clone());
+        if let Some(pp) = &c.ping_pong {
+            names.push(pp.ping_service.clone());
+            names.push(pp.pong_service.clone());
+        }
+    }
+    names.retain(|n| !n.is_empty());
+    names
+}
+
+impl Context {
+    /// The snapshot one reconcile plans from.
+    fn observe(&self, cached: &Rollout) -> Observed {
+        let rollout = normalize(self.written.fresh_rollout(cached.clone()));
+        let ns = rollout.namespace().unwrap_or_default();
+        let mut replica_sets: Vec<ReplicaSet> = self
+            .replica_sets
+            .state()
+            .iter()
+            .filter(|rs| rs.metadata.namespace.as_deref() == Some(ns.as_str()))
+            .map(|rs| (**rs).clone())
+            .collect();
+        replica_sets = self.written.fresh_replica_sets(&ns, replica_sets);
+        replica_sets.retain(|rs| controlled_by(rs, &rollout) && rs.metadata.deletion_timestamp.is_none());
+        replica_sets.sort_by(|a, b| {
+            (a.metadata.creation_timestamp.as_ref().map(|t| t.0), &a.metadata.name)
+                .cmp(&(b.metadata.creation_timestamp.as_ref().map(|t| t.0), &b.metadata.name))
+        });
+        let services = referenced_services(&rollout)
+            .into_iter()
+            .filter_map(|name| {
+                let obj = self.services.get(&ObjectRef::new(&name).within(&ns))?;
+                Some((name, (*obj).clone()))
+            })
+            .collect();
+        let analysis_runs = self
+            .analysis_runs
+            .state()
+            .iter()
+            .filter(|ar| controlled_by(&***ar, &rollout))
+            .map(|ar| (**ar).clone())
+            .collect();
+        let experiments = self
+            .experiments
+            .state()
+            .iter()
+            .filter(|ex| controlled_by(&***ex, &rollout))
+            .map(|ex| (**ex).clone())
+            .collect();
+        Observed {
+            rollout,
+            replica_sets,
+            services,
+            analysis_runs,
+            experiments,
+            pods: vec![],
+            now: Utc::now(),
+            config: PlannerConfig { resync: self.settings.resync },
+        }
+    }
+
+    pub fn write_back(&self) -> &WriteBack {
+        &self.written
+    }
+}
+
+/// Argo remarshals the Rollout before hashing so that equivalent objects hash alike (`steps: []`
+/// becomes absent); our typed round trip does the same.
+fn normalize(mut ro: Rollout) -> Rollout {
+    if let Some(c) = ro.spec.strategy.canary.as_mut()
+        && c.steps.as_ref().is_some_and(|s| s.is_empty())
+    {
+        c.steps = None;
+    }
+    ro
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Execute(#[from] ExecuteError),
+}
+
+async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction, Error> {
+    ctx.reconciles.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if ro.metadata.deletion_timestamp.is_some() {
+        return Ok(RequeueAction::await_change());
+    }
+    let start = std::time::Instant::now();
+    let observed = ctx.observe(&ro);
+    let plan = crate::reconcile::plan(&observed);
+    let span = tracing::info_span!("reconcile", namespace = %ro.namespace().unwrap_or_default(), rollout = %ro.name_any());
+    let _enter = span.enter();
+    execute::apply(&ctx, &observed.rollout, &plan).await?;
+    info!(time_ms = start.elapsed().as_secs_f64() * 1e3, actions = plan.actions().count(), "Reconciliation completed");
+    Ok(match plan.requeue_after {
+        Some(after) => RequeueAction::requeue(after.min(ctx.settings.resync)),
+        None => RequeueAction::requeue(ctx.settings.resync),
+    })
+}
+
+fn error_policy(ro: Arc<Rollout>, err: &Error, _ctx: Arc<Context>) -> RequeueAction {
+    warn!(namespace = %ro.namespace().unwrap_or_default(), rollout = %ro.name_any(), error = %err, "reconcile failed");
+    RequeueAction::requeue(Duration::from_secs(5))
+}
+
+fn scoped<K>(client: &Client, namespace: &Option<String>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// The label selector of `--instance-id` segregation.
+pub fn instance_selector(instance_id: &Option<String>) -> String {
+    match instance_id {
+        Some(id) => format!("{}={id}", keys::CONTROLLER_INSTANCE_ID),
+        None => format!("!{}", keys::CONTROLLER_INSTANCE_ID),
+    }
+}
+
+/// Runs the controller until `shutdown` resolves.
+pub async fn run(
+    client: Client,
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) -> anyhow::Result<()> {
+    let selector = instance_selector(&settings.instance_id);
+    let ro_config = watcher::Config::default().labels(&selector).any_semantic();
+    let all = watcher::Config::default().any_semantic();
+
+    let rollouts: Api<Rollout> = scoped(&client, &settings.namespace);
+    // Fail fast with a clear message when the CRD is missing.
+    rollouts
+        .list(&kube::api::ListParams::default().limit(1))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot list rollouts.argoproj.io (is the CRD installed? `kubectl apply --server-side -f crds/`): {e}"))?;
+
+    let (rs_store, rs_writer) = reflector::store::<ReplicaSet>();
+    let rs_stream = reflector(rs_writer, watcher(scoped(&client, &settings.namespace), all.clone()))
+        .default_backoff()
+        .touched_objects();
+    let (svc_store, svc_writer) = reflector::store::<Service>();
+    let svc_stream = reflector(svc_writer, watcher(scoped(&client, &settings.namespace), all.clone()))
+        .default_backoff()
+        .touched_objects();
+    let (ar_store, ar_writer) = reflector::store::<AnalysisRun>();
+    let ar_stream = reflector(ar_writer, watcher(scoped(&client, &settings.namespace), all.clone()))
+        .default_backoff()
+        .touched_objects();
+    let (ex_store, ex_writer) = reflector::store::<Experiment>();
+    let ex_stream = reflector(ex_writer, watcher(scoped(&client, &settings.namespace), all.clone()))
+        .default_backoff()
+        .touched_objects();
+
+    let reporter = Reporter { controller: "rollouts-controller".into(), instance: None };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        recorder: Recorder::new(client.clone(), reporter),
+        settings: settings.clone(),
+        replica_sets: rs_store,
+        services: svc_store,
+        analysis_runs: ar_store,
+        experiments: ex_store,
+        written: WriteBack::default(),
+        reconciles: Default::default(),
+    });
+
+    let controller = Controller::new(rollouts, ro_config)
+        .with_config(kube::runtime::controller::Config::default().concurrency(settings.threads));
+    let rollout_store = controller.store();
+    let svc_rollouts = rollout_store.clone();
+    controller
+        .owns_stream(rs_stream)
+        .owns_stream(ar_stream)
+        .owns_stream(ex_stream)
+        .watches_stream(svc_stream, move |svc: Service| {
+            // A Service change matters to the rollouts that reference it (by spec or by the
+            // managed-by annotation of a rollout that stopped referencing it).
+            let ns = svc.namespace().unwrap_or_default();
+            let name = svc.name_any();
+            let managed_by = svc.annotations().get(keys::MANAGED_BY_ROLLOUTS).cloned();
+            svc_rollouts
+                .state()
+                .into_iter()
+                .filter(|ro| ro.namespace().as_deref() == Some(ns.as_str()))
+                .filter(|ro| {
+                    managed_by.as_deref() == Some(ro.name_any().as_str())
+                        || referenced_services(ro).contains(&name)
+                })
+                .map(|ro| ObjectRef::from_obj(&*ro))
+                .collect::<Vec<_>>()
+        })
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "controller event");
+            }
+        })
+        .await;
+    info!("controller stopped");
+    Ok(())
+}
