@@ -66,11 +66,17 @@ pub struct WriteBack {
 }
 
 fn rv(meta: &kube::api::ObjectMeta) -> u64 {
-    meta.resource_version.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)
+    meta.resource_version
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn key<K: Resource>(obj: &K) -> (String, String) {
-    (obj.meta().namespace.clone().unwrap_or_default(), obj.meta().name.clone().unwrap_or_default())
+    (
+        obj.meta().namespace.clone().unwrap_or_default(),
+        obj.meta().name.clone().unwrap_or_default(),
+    )
 }
 
 impl WriteBack {
@@ -81,7 +87,10 @@ impl WriteBack {
 
     /// Remembers a ReplicaSet returned by a write (`None` for a deletion).
     pub fn replica_set(&self, ns: &str, name: &str, rs: Option<ReplicaSet>) {
-        self.replica_sets.lock().unwrap().insert((ns.to_string(), name.to_string()), rs);
+        self.replica_sets
+            .lock()
+            .unwrap()
+            .insert((ns.to_string(), name.to_string()), rs);
     }
 
     /// The newer of the cached and the written Rollout; drops write-backs the watch has caught up with.
@@ -104,7 +113,9 @@ impl WriteBack {
             if wns != ns {
                 return true;
             }
-            let pos = cached.iter().position(|rs| rs.metadata.name.as_deref() == Some(name));
+            let pos = cached
+                .iter()
+                .position(|rs| rs.metadata.name.as_deref() == Some(name));
             match (written, pos) {
                 (Some(w), Some(i)) if rv(&w.metadata) > rv(&cached[i].metadata) => {
                     cached[i] = w.clone();
@@ -167,10 +178,17 @@ impl Context {
             .map(|rs| (**rs).clone())
             .collect();
         replica_sets = self.written.fresh_replica_sets(&ns, replica_sets);
-        replica_sets.retain(|rs| controlled_by(rs, &rollout) && rs.metadata.deletion_timestamp.is_none());
+        replica_sets
+            .retain(|rs| controlled_by(rs, &rollout) && rs.metadata.deletion_timestamp.is_none());
         replica_sets.sort_by(|a, b| {
-            (a.metadata.creation_timestamp.as_ref().map(|t| t.0), &a.metadata.name)
-                .cmp(&(b.metadata.creation_timestamp.as_ref().map(|t| t.0), &b.metadata.name))
+            (
+                a.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                &a.metadata.name,
+            )
+                .cmp(&(
+                    b.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                    &b.metadata.name,
+                ))
         });
         let services = referenced_services(&rollout)
             .into_iter()
@@ -201,7 +219,9 @@ impl Context {
             experiments,
             pods: vec![],
             now: Utc::now(),
-            config: PlannerConfig { resync: self.settings.resync },
+            config: PlannerConfig {
+                resync: self.settings.resync,
+            },
         }
     }
 
@@ -228,7 +248,8 @@ pub enum Error {
 }
 
 async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction, Error> {
-    ctx.reconciles.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ctx.reconciles
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if ro.metadata.deletion_timestamp.is_some() {
         return Ok(RequeueAction::await_change());
     }
@@ -238,7 +259,11 @@ async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction,
     let span = tracing::info_span!("reconcile", namespace = %ro.namespace().unwrap_or_default(), rollout = %ro.name_any());
     let _enter = span.enter();
     execute::apply(&ctx, &observed.rollout, &plan).await?;
-    info!(time_ms = start.elapsed().as_secs_f64() * 1e3, actions = plan.actions().count(), "Reconciliation completed");
+    info!(
+        time_ms = start.elapsed().as_secs_f64() * 1e3,
+        actions = plan.actions().count(),
+        "Reconciliation completed"
+    );
     Ok(match plan.requeue_after {
         Some(after) => RequeueAction::requeue(after.min(ctx.settings.resync)),
         None => RequeueAction::requeue(ctx.settings.resync),
@@ -252,7 +277,10 @@ fn error_policy(ro: Arc<Rollout>, err: &Error, _ctx: Arc<Context>) -> RequeueAct
 
 fn scoped<K>(client: &Client, namespace: &Option<String>) -> Api<K>
 where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
     K::DynamicType: Default,
 {
     match namespace {
@@ -287,23 +315,38 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("cannot list rollouts.argoproj.io (is the CRD installed? `kubectl apply --server-side -f crds/`): {e}"))?;
 
     let (rs_store, rs_writer) = reflector::store::<ReplicaSet>();
-    let rs_stream = reflector(rs_writer, watcher(scoped(&client, &settings.namespace), all.clone()))
-        .default_backoff()
-        .touched_objects();
+    let rs_stream = reflector::reflector(
+        rs_writer,
+        watcher(scoped(&client, &settings.namespace), all.clone()),
+    )
+    .default_backoff()
+    .touched_objects();
     let (svc_store, svc_writer) = reflector::store::<Service>();
-    let svc_stream = reflector(svc_writer, watcher(scoped(&client, &settings.namespace), all.clone()))
-        .default_backoff()
-        .touched_objects();
+    let svc_stream = reflector::reflector(
+        svc_writer,
+        watcher(scoped(&client, &settings.namespace), all.clone()),
+    )
+    .default_backoff()
+    .touched_objects();
     let (ar_store, ar_writer) = reflector::store::<AnalysisRun>();
-    let ar_stream = reflector(ar_writer, watcher(scoped(&client, &settings.namespace), all.clone()))
-        .default_backoff()
-        .touched_objects();
+    let ar_stream = reflector::reflector(
+        ar_writer,
+        watcher(scoped(&client, &settings.namespace), all.clone()),
+    )
+    .default_backoff()
+    .touched_objects();
     let (ex_store, ex_writer) = reflector::store::<Experiment>();
-    let ex_stream = reflector(ex_writer, watcher(scoped(&client, &settings.namespace), all.clone()))
-        .default_backoff()
-        .touched_objects();
+    let ex_stream = reflector::reflector(
+        ex_writer,
+        watcher(scoped(&client, &settings.namespace), all.clone()),
+    )
+    .default_backoff()
+    .touched_objects();
 
-    let reporter = Reporter { controller: "rollouts-controller".into(), instance: None };
+    let reporter = Reporter {
+        controller: "rollouts-controller".into(),
+        instance: None,
+    };
     let ctx = Arc::new(Context {
         client: client.clone(),
         recorder: Recorder::new(client.clone(), reporter),

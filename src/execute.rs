@@ -59,7 +59,10 @@ pub async fn apply(ctx: &Context, rollout: &Rollout, plan: &Plan) -> Result<(), 
                 debug!(action = %describe(action), "applying");
                 apply_one(ctx, &ns, rollout, action)
                     .await
-                    .map_err(|source| ExecuteError { action: describe(action), source })?;
+                    .map_err(|source| ExecuteError {
+                        action: describe(action),
+                        source,
+                    })?;
             }
             Item::Event(ev) => {
                 info!(reason = %ev.reason, message = %ev.message, "event");
@@ -82,22 +85,35 @@ pub async fn apply(ctx: &Context, rollout: &Rollout, plan: &Plan) -> Result<(), 
     Ok(())
 }
 
-async fn apply_one(ctx: &Context, ns: &str, rollout: &Rollout, action: &Action) -> Result<(), kube::Error> {
+async fn apply_one(
+    ctx: &Context,
+    ns: &str,
+    rollout: &Rollout,
+    action: &Action,
+) -> Result<(), kube::Error> {
     let client = ctx.client.clone();
-    let pp = PatchParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
-    let post = PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() };
+    let pp = PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..Default::default()
+    };
+    let post = PostParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..Default::default()
+    };
     let rollouts: Api<Rollout> = Api::namespaced(client.clone(), ns);
     let name = rollout.name_any();
     match action {
         Action::CreateReplicaSet(rs) => {
             let api: Api<ReplicaSet> = Api::namespaced(client, ns);
             let created = api.create(&post, rs).await?;
-            ctx.write_back().replica_set(ns, &created.name_any(), Some(created));
+            ctx.write_back()
+                .replica_set(ns, &created.name_any(), Some(created));
         }
         Action::UpdateReplicaSet(rs) => {
             let api: Api<ReplicaSet> = Api::namespaced(client, ns);
             let updated = api.replace(&rs.name_any(), &post, rs).await?;
-            ctx.write_back().replica_set(ns, &updated.name_any(), Some(updated));
+            ctx.write_back()
+                .replica_set(ns, &updated.name_any(), Some(updated));
         }
         Action::DeleteReplicaSet { name } => {
             let api: Api<ReplicaSet> = Api::namespaced(client, ns);
@@ -109,7 +125,9 @@ async fn apply_one(ctx: &Context, ns: &str, rollout: &Rollout, action: &Action) 
             ctx.write_back().rollout(updated);
         }
         Action::PatchRolloutStatus(patch) => {
-            let updated = rollouts.patch_status(&name, &pp, &Patch::Merge(patch)).await?;
+            let updated = rollouts
+                .patch_status(&name, &pp, &Patch::Merge(patch))
+                .await?;
             ctx.write_back().rollout(updated);
         }
         Action::PatchService { name, patch } => {
@@ -127,22 +145,34 @@ async fn apply_one(ctx: &Context, ns: &str, rollout: &Rollout, action: &Action) 
             }
         }
         Action::CreateAnalysisRun(ar) => {
-            Api::<AnalysisRun>::namespaced(client, ns).create(&post, ar).await?;
+            Api::<AnalysisRun>::namespaced(client, ns)
+                .create(&post, ar)
+                .await?;
         }
         Action::PatchAnalysisRun { name, patch } => {
-            Api::<AnalysisRun>::namespaced(client, ns).patch(name, &pp, &Patch::Merge(patch)).await?;
+            Api::<AnalysisRun>::namespaced(client, ns)
+                .patch(name, &pp, &Patch::Merge(patch))
+                .await?;
         }
         Action::DeleteAnalysisRun { name } => {
-            Api::<AnalysisRun>::namespaced(client, ns).delete(name, &DeleteParams::background()).await?;
+            Api::<AnalysisRun>::namespaced(client, ns)
+                .delete(name, &DeleteParams::background())
+                .await?;
         }
         Action::CreateExperiment(ex) => {
-            Api::<Experiment>::namespaced(client, ns).create(&post, ex).await?;
+            Api::<Experiment>::namespaced(client, ns)
+                .create(&post, ex)
+                .await?;
         }
         Action::PatchExperiment { name, patch } => {
-            Api::<Experiment>::namespaced(client, ns).patch(name, &pp, &Patch::Merge(patch)).await?;
+            Api::<Experiment>::namespaced(client, ns)
+                .patch(name, &pp, &Patch::Merge(patch))
+                .await?;
         }
         Action::DeleteExperiment { name } => {
-            Api::<Experiment>::namespaced(client, ns).delete(name, &DeleteParams::background()).await?;
+            Api::<Experiment>::namespaced(client, ns)
+                .delete(name, &DeleteParams::background())
+                .await?;
         }
     }
     Ok(())

@@ -6,7 +6,11 @@
 pub mod analysis;
 pub mod bluegreen;
 pub mod canary;
+pub mod controller;
 pub mod crd;
+pub mod execute;
 pub mod plan;
+pub mod reconcile;
 pub mod replicaset;
+pub mod status;
 pub mod validation;

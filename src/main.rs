@@ -35,9 +35,15 @@ struct Args {
 
 fn init_logging(level: &str, format: &str) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(format!("{level},kube=warn,hyper=warn,tower=warn")))
+        .or_else(|_| {
+            tracing_subscriber::EnvFilter::try_new(format!(
+                "{level},kube=warn,hyper=warn,tower=warn"
+            ))
+        })
         .context("invalid --loglevel")?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         "json" => builder.json().flatten_event(true).init(),
         "text" => builder.init(),
@@ -53,7 +59,9 @@ async fn client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<(kube::C
                 .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?
         }
-        None => kube::Config::infer().await.context("no kubeconfig and not in a cluster")?,
+        None => kube::Config::infer()
+            .await
+            .context("no kubeconfig and not in a cluster")?,
     };
     let namespace = config.default_namespace.clone();
     Ok((kube::Client::try_from(config)?, namespace))
@@ -90,6 +98,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         threads: args.rollout_threads.max(1),
         resync: Duration::from_secs(args.rollout_resync.max(1)),
     };
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), ?settings, "starting rollouts-controller");
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        ?settings,
+        "starting rollouts-controller"
+    );
     controller::run(client, settings, shutdown_signal()).await
 }

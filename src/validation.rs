@@ -21,9 +21,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::crd::{
-    AnalysisRunArgument, AntiAffinity, CanaryStep, CanaryStrategy, HeaderRoutingMatch, Metric,
-    MangedRoutes, Rollout, RolloutPause, RolloutTrafficRouting, SetHeaderRoute, SetMirrorRoute,
-    StringMatch,
+    AnalysisRunArgument, AntiAffinity, CanaryStep, CanaryStrategy, HeaderRoutingMatch,
+    MangedRoutes, Metric, Rollout, RolloutPause, RolloutTrafficRouting, SetHeaderRoute,
+    SetMirrorRoute, StringMatch,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -62,7 +62,8 @@ pub const INVALID_STEP: &str = "Step must have one of the following set: experim
 pub const INVALID_STRATEGY: &str = "Multiple Strategies can not be listed";
 pub const DUPLICATED_SERVICES_BLUE_GREEN: &str = "This rollout uses the same service for the active and preview services, but two different services are required.";
 pub const DUPLICATED_SERVICES_CANARY: &str = "This rollout uses the same service for the stable and canary services, but two different services are required.";
-pub const INVALID_ANTI_AFFINITY_STRATEGY: &str = "AntiAffinity must have exactly one strategy listed";
+pub const INVALID_ANTI_AFFINITY_STRATEGY: &str =
+    "AntiAffinity must have exactly one strategy listed";
 pub const INVALID_ANTI_AFFINITY_WEIGHT: &str = "AntiAffinity weight must be between 1-100";
 pub const SCALE_DOWN_LIMIT_LARGER_THAN_REVISION_LIMIT: &str =
     "This rollout's revision history limit can not be smaller than the rollout's scale down limit";
@@ -830,8 +831,8 @@ pub fn pause_duration_seconds(pause: &RolloutPause) -> i32 {
                 Ok(nanos) => {
                     // Go: int32(d.Seconds()). An out-of-range float becomes i32::MIN, as the
                     // conversion instruction of amd64 (where Argo's images run) produces.
-                    let secs = (nanos / 1_000_000_000) as f64
-                        + (nanos % 1_000_000_000) as f64 / 1e9;
+                    let secs =
+                        (nanos / 1_000_000_000) as f64 + (nanos % 1_000_000_000) as f64 / 1e9;
                     let t = secs.trunc();
                     if t < f64::from(i32::MIN) || t > f64::from(i32::MAX) {
                         i32::MIN
@@ -855,7 +856,8 @@ const LABEL_VALUE_FMT: &str = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
 const LABEL_VALUE_ERR: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 const DNS1123_LABEL_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const DNS1123_LABEL_ERR: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+const DNS1123_SUBDOMAIN_FMT: &str =
+    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 const DNS1123_SUBDOMAIN_ERR: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
 
 /// Go's `RegexError`, including its odd `'a',  or 'b', ` punctuation.
@@ -1027,7 +1029,10 @@ fn validate_annotations(
         total += k.len() + v.len();
     }
     if total > TOTAL_ANNOTATION_SIZE_LIMIT {
-        errs.push(FieldError::too_long(path, TOTAL_ANNOTATION_SIZE_LIMIT as i64));
+        errs.push(FieldError::too_long(
+            path,
+            TOTAL_ANNOTATION_SIZE_LIMIT as i64,
+        ));
     }
     errs
 }
@@ -1221,7 +1226,9 @@ fn validate_pod_template(
     let meta = template.and_then(|t| t.metadata.as_ref());
     let labels = meta.and_then(|m| m.labels.as_ref());
     let default_spec = Default::default();
-    let spec = template.and_then(|t| t.spec.as_ref()).unwrap_or(&default_spec);
+    let spec = template
+        .and_then(|t| t.spec.as_ref())
+        .unwrap_or(&default_spec);
 
     if !selector.is_empty() && !selector.matches(labels) {
         errs.push(FieldError::invalid(
@@ -1247,10 +1254,7 @@ fn validate_pod_template(
         let p = format!("{containers_path}[{i}]");
         validate_container_common(c, &p, &mut errs);
         if !names.insert(&c.name) {
-            errs.push(FieldError::duplicate(
-                format!("{p}.name"),
-                c.name.as_str(),
-            ));
+            errs.push(FieldError::duplicate(format!("{p}.name"), c.name.as_str()));
         }
         if c.restart_policy.is_some() {
             errs.push(FieldError::forbidden(
@@ -1264,10 +1268,7 @@ fn validate_pod_template(
         let p = format!("{spec_path}.initContainers[{i}]");
         validate_container_common(c, &p, &mut errs);
         if names.contains(c.name.as_str()) {
-            errs.push(FieldError::duplicate(
-                format!("{p}.name"),
-                c.name.as_str(),
-            ));
+            errs.push(FieldError::duplicate(format!("{p}.name"), c.name.as_str()));
         } else if !c.name.is_empty() {
             names.insert(&c.name);
         }
@@ -1294,7 +1295,10 @@ fn validate_pod_template(
         ));
     }
     if let Some(dns) = set(&spec.dns_policy)
-        && !matches!(dns, "ClusterFirstWithHostNet" | "ClusterFirst" | "Default" | "None")
+        && !matches!(
+            dns,
+            "ClusterFirstWithHostNet" | "ClusterFirst" | "Default" | "None"
+        )
     {
         errs.push(FieldError::not_supported(
             format!("{spec_path}.dnsPolicy"),
@@ -1397,7 +1401,10 @@ pub fn extract_field_path_as_string(meta: &ObjectMeta, field_path: &str) -> Resu
                 key_errors.join(";")
             ));
         }
-        return Ok(map.and_then(|m| m.get(subscript)).cloned().unwrap_or_default());
+        return Ok(map
+            .and_then(|m| m.get(subscript))
+            .cloned()
+            .unwrap_or_default());
     }
     let format_map = |m: Option<&BTreeMap<String, String>>| {
         m.into_iter()
@@ -1491,8 +1498,7 @@ pub fn validate_rollout_with(rollout: &Rollout, opts: ValidationOptions) -> Vec<
 
     // A workloadRef rollout takes its template from the referenced workload, so any template
     // metadata of its own would be silently dropped.
-    if !opts.template_resolved_from_ref && spec.workload_ref.is_some() && !empty_template(rollout)
-    {
+    if !opts.template_resolved_from_ref && spec.workload_ref.is_some() && !empty_template(rollout) {
         errs.push(FieldError::internal(
             "spec.template",
             "template must be empty for workload reference rollout",
@@ -1608,8 +1614,12 @@ fn validate_anti_affinity(
     errs: &mut Vec<FieldError>,
 ) {
     let Some(aa) = anti_affinity else { return };
-    let preferred = aa.preferred_during_scheduling_ignored_during_execution.as_ref();
-    let required = aa.required_during_scheduling_ignored_during_execution.as_ref();
+    let preferred = aa
+        .preferred_during_scheduling_ignored_during_execution
+        .as_ref();
+    let required = aa
+        .required_during_scheduling_ignored_during_execution
+        .as_ref();
     if preferred.is_some() == required.is_some() {
         errs.push(FieldError::invalid(
             path,
@@ -1643,7 +1653,10 @@ fn requires_canary_stable_services(canary: &CanaryStrategy) -> bool {
         return false;
     };
     (tr.alb.is_some() && canary.ping_pong.is_none())
-        || (tr.istio.as_ref().is_some_and(|i| i.destination_rule.is_none())
+        || (tr
+            .istio
+            .as_ref()
+            .is_some_and(|i| i.destination_rule.is_none())
             && canary.ping_pong.is_none())
         || tr.smi.is_some()
         || tr.apisix.is_some()
@@ -1665,7 +1678,12 @@ fn int_or_percent_value(v: &IntOrString) -> i64 {
     }
 }
 
-fn validate_canary(rollout: &Rollout, canary: &CanaryStrategy, base: &str, errs: &mut Vec<FieldError>) {
+fn validate_canary(
+    rollout: &Rollout,
+    canary: &CanaryStrategy,
+    base: &str,
+    errs: &mut Vec<FieldError>,
+) {
     let default_25 = IntOrString::String("25%".to_string());
     let max_surge = canary.max_surge.as_ref().unwrap_or(&default_25);
     let max_unavailable = canary.max_unavailable.as_ref().unwrap_or(&default_25);
@@ -1789,7 +1807,15 @@ fn validate_canary(rollout: &Rollout, canary: &CanaryStrategy, base: &str, errs:
 
     let max_weight = tr.and_then(|t| t.max_traffic_weight).unwrap_or(100);
     for (i, step) in canary.steps.iter().flatten().enumerate() {
-        validate_step(rollout, canary, step, &format!("{base}.steps[{i}]"), base, max_weight, errs);
+        validate_step(
+            rollout,
+            canary,
+            step,
+            &format!("{base}.steps[{i}]"),
+            base,
+            max_weight,
+            errs,
+        );
     }
     validate_anti_affinity(
         canary.anti_affinity.as_ref(),
@@ -2539,6 +2565,217 @@ spec:
             "strategy: {canary: {steps: [{experiment: {templates: [{name: t, specRef: canary}], analyses: [{name: a, templateName: t, args: [{name: x, valueFrom: {fieldRef: {fieldPath: metadata.generation}}}]}]}}]}}",
             "spec.strategy.steps[0].analyses: Invalid value: [{\"name\":\"x\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.generation\"}}}]: Analyses arguments must refer to valid object metadata supported by downwardAPI",
         ),
+        (
+            "In without values",
+            "selector: {matchLabels: null, matchExpressions: [{key: app, operator: In}]}",
+            "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+        ),
+        (
+            "Exists with values",
+            "selector: {matchLabels: null, matchExpressions: [{key: app, operator: Exists, values: [x]}]}",
+            "spec.selector.matchExpressions[0].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+        ),
+        (
+            "selector key with two slashes",
+            "selector: {matchLabels: {a/b/c: x}}",
+            "spec.selector.matchLabels: Invalid value: \"a/b/c\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+        ),
+        (
+            "selector key with a bad prefix",
+            "selector: {matchLabels: {Foo.com/x: y}}",
+            "spec.selector.matchLabels: Invalid value: \"Foo.com/x\": prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+        ),
+        (
+            "template annotation key",
+            "template: {metadata: {annotations: {'-bad': x}}}",
+            "spec.template.annotations: Invalid value: \"-bad\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+        ),
+        (
+            "template label key",
+            "template: {metadata: {labels: {app: foo, '-bad': x}}}",
+            "spec.template.labels: Invalid value: \"-bad\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+        ),
+        (
+            "long template label value",
+            "template: {metadata: {labels: {app: foo, x: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}}}",
+            "spec.template.labels: Invalid value: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": must be no more than 63 characters",
+        ),
+        (
+            "long container name",
+            "template: {spec: {containers: [{name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, image: nginx}]}}",
+            "spec.template.spec.containers[0].name: Invalid value: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": must be no more than 63 characters",
+        ),
+        (
+            "container name with dots",
+            "template: {spec: {containers: [{name: a.b, image: nginx}]}}",
+            "spec.template.spec.containers[0].name: Invalid value: \"a.b\": must not contain dots",
+        ),
+        (
+            "unknown dnsPolicy",
+            "template: {spec: {dnsPolicy: Custom}}",
+            "spec.template.spec.dnsPolicy: Unsupported value: \"Custom\": supported values: \"ClusterFirstWithHostNet\", \"ClusterFirst\", \"Default\", \"None\"",
+        ),
+        (
+            "unknown terminationMessagePolicy",
+            "template: {spec: {containers: [{name: app, image: nginx, terminationMessagePolicy: Log}]}}",
+            "spec.template.spec.containers[0].terminationMessagePolicy: Unsupported value: \"Log\": supported values: \"File\", \"FallbackToLogsOnError\"",
+        ),
+        (
+            "unknown restartPolicy",
+            "template: {spec: {restartPolicy: Sometimes}}",
+            "spec.template.spec.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"Never\"",
+        ),
+        (
+            "bad serviceAccountName",
+            "template: {spec: {serviceAccountName: Bad_SA}}",
+            "spec.template.spec.serviceAccountName: Invalid value: \"Bad_SA\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+        ),
+        (
+            "bad hostname",
+            "template: {spec: {hostname: a.b}}",
+            "spec.template.spec.hostname: Invalid value: \"a.b\": must not contain dots",
+        ),
+        (
+            "zero activeDeadlineSeconds",
+            "template: {spec: {activeDeadlineSeconds: 0}}",
+            "spec.template.spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 2147483647, inclusive",
+        ),
+        (
+            "init container probe",
+            "template: {spec: {initContainers: [{name: init, image: busybox, livenessProbe: {exec: {command: [x]}}}]}}",
+            "spec.template.spec.initContainers[0].livenessProbe: Forbidden: may not be set for init containers without restartPolicy=Always",
+        ),
+        (
+            "sidecar init container probe",
+            "template: {spec: {initContainers: [{name: init, image: busybox, restartPolicy: Always, livenessProbe: {exec: {command: [x]}}}]}}",
+            "",
+        ),
+        (
+            "regular container restartPolicy",
+            "template: {spec: {containers: [{name: app, image: nginx, restartPolicy: Always}]}}",
+            "spec.template.spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers",
+        ),
+        (
+            "bad nodeSelector",
+            "template: {spec: {nodeSelector: {k: 'a b'}}}",
+            "spec.template.spec.nodeSelector: Invalid value: \"a b\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+        ),
+        (
+            "no template",
+            "template: null",
+            "spec.template.metadata.labels: Invalid value: null: `selector` does not match template `labels`",
+        ),
+        (
+            "pause plus sign",
+            "strategy: {canary: {steps: [{pause: {duration: '+5'}}]}}",
+            "",
+        ),
+        (
+            "pause fraction",
+            "strategy: {canary: {steps: [{pause: {duration: '1.5'}}]}}",
+            "spec.strategy.steps[0].pause.duration: Invalid value: -1: Duration needs to be greater than 0",
+        ),
+        (
+            "pause empty string",
+            "strategy: {canary: {steps: [{pause: {duration: ''}}]}}",
+            "spec.strategy.steps[0].pause.duration: Invalid value: -1: Duration needs to be greater than 0",
+        ),
+        (
+            "pause negative go duration",
+            "strategy: {canary: {steps: [{pause: {duration: '-1m'}}]}}",
+            "spec.strategy.steps[0].pause.duration: Invalid value: -60: Duration needs to be greater than 0",
+        ),
+        (
+            "maxSurge non-numeric string",
+            "strategy: {canary: {maxSurge: abc, maxUnavailable: 0}}",
+            "spec.strategy.maxSurge: Invalid value: \"abc\": MaxSurge and MaxUnavailable both can not be zero",
+        ),
+        (
+            "maxSurge numeric string",
+            "strategy: {canary: {maxSurge: '5', maxUnavailable: 0}}",
+            "",
+        ),
+        (
+            "ping-pong with istio missing pong",
+            "strategy: {canary: {pingPong: {pingService: ping, pongService: ''}, trafficRouting: {istio: {virtualService: {name: vs}}}}}",
+            "spec.strategy.pingPong.pongService: Invalid value: \"\": Ping service and Pong service must to be set to use Ping-Pong feature",
+        ),
+        (
+            "mirror route method without value",
+            "strategy: {canary: {canaryService: c, stableService: s, trafficRouting: {istio: {virtualService: {name: vs}}, managedRoutes: [{name: m}]}, steps: [{setMirrorRoute: {name: m, match: [{method: {}}]}}]}}",
+            "spec.strategy.steps[0].setMirrorRoute.match[0]: Invalid value: {}: StringMatch value missed, match value must have one of the following: exact, regex, prefix",
+        ),
+        (
+            "ALB header empty exact",
+            "strategy: {canary: {canaryService: c, stableService: s, trafficRouting: {alb: {ingress: ing, servicePort: 80}, managedRoutes: [{name: r}]}, steps: [{setHeaderRoute: {name: r, match: [{headerName: h, headerValue: {exact: ''}}]}}]}}",
+            "spec.strategy.steps[0].setHeaderRoute.match[0]: Invalid value: {}: SetHeaderRoute match value invalid. ALB supports 'exact' value only",
+        ),
+        (
+            "quoted unicode service",
+            "strategy: {canary: null, blueGreen: {activeService: \"s\\u00e9\\tv\", previewService: \"s\\u00e9\\tv\"}}",
+            "spec.strategy.activeService: Invalid value: \"sé\\tv\": This rollout uses the same service for the active and preview services, but two different services are required.",
+        ),
+        (
+            "annotation fieldRef uppercase key",
+            "strategy: {canary: {steps: [{analysis: {templates: [{templateName: t}], args: [{name: a, valueFrom: {fieldRef: {fieldPath: \"metadata.annotations['Foo']\"}}}]}}]}}",
+            "",
+        ),
+        (
+            "fieldRef metadataX",
+            "strategy: {canary: {steps: [{analysis: {templates: [{templateName: t}], args: [{name: a, valueFrom: {podTemplateHashValue: Stable}}, {name: b, valueFrom: {fieldRef: {fieldPath: metadataX}}}]}}]}}",
+            "spec.strategy.steps[0].analyses: Invalid value: [{\"name\":\"a\",\"valueFrom\":{\"podTemplateHashValue\":\"Stable\"}},{\"name\":\"b\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadataX\"}}}]: Analyses arguments must refer to valid object metadata supported by downwardAPI",
+        ),
+        (
+            "blue-green empty services",
+            "strategy: {canary: null, blueGreen: {activeService: ''}}",
+            "spec.strategy.activeService: Invalid value: \"\": This rollout uses the same service for the active and preview services, but two different services are required.",
+        ),
+        (
+            "blue-green both anti-affinities",
+            "strategy: {canary: null, blueGreen: {activeService: a, antiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {}, preferredDuringSchedulingIgnoredDuringExecution: {weight: 0}}}}",
+            "spec.strategy.antiAffinity: Invalid value: \"antiAffinity.PreferredDuringSchedulingIgnoredDuringExecution: true antiAffinity.RequiredDuringSchedulingIgnoredDuringExecution: true\": AntiAffinity must have exactly one strategy listed",
+        ),
+        (
+            "empty managedRoutes",
+            "strategy: {canary: {canaryService: c, stableService: s, trafficRouting: {istio: {virtualService: {name: vs}}, managedRoutes: []}, steps: [{setHeaderRoute: {name: r}}]}}",
+            "spec.strategy.steps[0].setHeaderRoute: Invalid value: \"r\": Steps define a route that does not exist in spec.strategy.canary.trafficRouting.managedRoutes",
+        ),
+        (
+            "negative setWeight",
+            "strategy: {canary: {steps: [{setWeight: -1}]}}",
+            "spec.strategy.steps[0].setWeight: Invalid value: -1: SetWeight needs to be between 0 and 100",
+        ),
+        (
+            "negative progressDeadlineSeconds",
+            "progressDeadlineSeconds: -5",
+            "spec.progressDeadlineSeconds: Invalid value: -5: must be greater than or equal to 0",
+        ),
+        (
+            "istio host split without services",
+            "strategy: {canary: {trafficRouting: {istio: {virtualService: {name: vs}}}}}",
+            "spec.strategy.stableService: Invalid value: \"\": Canary service and Stable service must to be set to use Traffic Routing",
+        ),
+        (
+            "plugin step",
+            "strategy: {canary: {steps: [{plugin: {name: my/plugin, config: {a: 1}}}]}}",
+            "",
+        ),
+        (
+            "header route removal step",
+            "strategy: {canary: {canaryService: c, stableService: s, trafficRouting: {istio: {virtualService: {name: vs}}, managedRoutes: [{name: r}]}, steps: [{setHeaderRoute: {name: r}}]}}",
+            "",
+        ),
+        (
+            "experiment weight with istio",
+            "strategy: {canary: {canaryService: c, stableService: s, trafficRouting: {istio: {virtualService: {name: vs}}}, steps: [{experiment: {templates: [{name: t, specRef: stable, weight: 5}]}}]}}",
+            "",
+        ),
+        ("replicas omitted", "replicas: null", ""),
+        (
+            "ephemeral containers",
+            "template: {spec: {ephemeralContainers: [{name: dbg, image: busybox}]}}",
+            "spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template",
+        ),
     ];
 
     #[test]
@@ -2548,7 +2785,9 @@ spec:
         for (name, patch, expected) in CASES {
             let got = first_error(patch);
             if got != *expected {
-                failures.push(format!("{name}:\n  expected: {expected}\n  got:      {got}"));
+                failures.push(format!(
+                    "{name}:\n  expected: {expected}\n  got:      {got}"
+                ));
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -2565,7 +2804,11 @@ spec:
                 .iter()
                 .map(ToString::to_string)
                 .collect();
-            println!("CASE\t{name}\t{}\t{}", rollout_json(patch), all.join(" || "));
+            println!(
+                "CASE\t{name}\t{}\t{}",
+                rollout_json(patch),
+                all.join(" || ")
+            );
         }
     }
 
@@ -2599,6 +2842,29 @@ spec:
         assert_eq!(
             invalid_workload_ref(&ro, "deployments.apps \"web\" not found").to_string(),
             "spec.workloadRef: Invalid value: {\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"web\"}: deployments.apps \"web\" not found"
+        );
+    }
+
+    #[test]
+    fn template_annotations_size_limit() {
+        let with_annotation = |len: usize| {
+            let mut ro = rollout("{}");
+            let meta = ro
+                .spec
+                .template
+                .as_mut()
+                .unwrap()
+                .metadata
+                .as_mut()
+                .unwrap();
+            meta.annotations = Some(BTreeMap::from([("big".to_string(), "x".repeat(len))]));
+            validate_rollout(&ro)
+        };
+        // 3 bytes of key plus the value, against 256 KiB.
+        assert!(with_annotation(262_141).is_empty());
+        assert_eq!(
+            with_annotation(262_142)[0].to_string(),
+            "spec.template.annotations: Too long: may not be more than 262144 bytes"
         );
     }
 
@@ -2640,8 +2906,18 @@ spec:
         assert_eq!(go_quote("tab\there\n"), r#""tab\there\n""#);
         assert_eq!(go_quote("\u{1}\u{7f}"), r#""\x01\x7f""#);
         assert_eq!(go_quote("héllo ☃ 🎉"), "\"héllo ☃ 🎉\"");
-        assert_eq!(go_quote("\u{a0}\u{200b}\u{feff}"), r#""\u00a0\u200b\ufeff""#);
+        assert_eq!(
+            go_quote("\u{a0}\u{200b}\u{feff}"),
+            r#""\u00a0\u200b\ufeff""#
+        );
         assert_eq!(go_quote("\u{f0000}"), r#""\U000f0000""#);
+        // Checked against Go's strconv.Quote.
+        assert_eq!(
+            go_quote(
+                "\u{a0}\u{ad}\u{200b}\u{2028}\u{e000}\u{fffd}\u{1f600}\u{301}\u{3000}\u{1680}\u{fffe}\u{10ffff}\u{85}\u{61c}\u{600}\u{e0001}\u{2066}"
+            ),
+            "\"\\u00a0\\u00ad\\u200b\\u2028\\ue000\u{fffd}\u{1f600}\u{301}\\u3000\\u1680\\ufffe\\U0010ffff\\u0085\\u061c\\u0600\\U000e0001\\u2066\""
+        );
         assert_eq!(
             Json::str("<a&b>\u{2028}\n\u{8}\u{1}'").encode(),
             r#""\u003ca\u0026b\u003e\u2028\n\b\u0001'""#
@@ -2675,7 +2951,26 @@ spec:
             parse_go_duration("1é"),
             Err("time: unknown unit \"\\xc3\\xa9\" in duration \"1\\xc3\\xa9\"".into())
         );
+        assert_eq!(parse_go_duration(".5s"), Ok(500_000_000));
+        assert_eq!(parse_go_duration("0.0000000001s"), Ok(0));
+        assert_eq!(parse_go_duration("1.999999999999s"), Ok(1_999_999_999));
+        assert_eq!(parse_go_duration("9223372036854775807ns"), Ok(i64::MAX));
+        assert_eq!(parse_go_duration("-9223372036854775808ns"), Ok(i64::MIN));
+        assert_eq!(
+            parse_go_duration("9223372036854775808ns"),
+            Err("time: invalid duration \"9223372036854775808ns\"".into())
+        );
+        assert_eq!(
+            parse_go_duration(""),
+            Err("time: invalid duration \"\"".into())
+        );
         let pause = |d: IntOrString| pause_duration_seconds(&RolloutPause { duration: Some(d) });
+        assert_eq!(
+            pause(IntOrString::String("9223372036854775807ns".into())),
+            i32::MIN
+        );
+        assert_eq!(pause(IntOrString::String("1.5s".into())), 1);
+        assert_eq!(pause(IntOrString::String("".into())), -1);
         assert_eq!(pause(IntOrString::String("90".into())), 90);
         assert_eq!(pause(IntOrString::String("1m30.9s".into())), 90);
         assert_eq!(pause(IntOrString::String("3000000000".into())), -1);
@@ -2688,7 +2983,10 @@ spec:
     fn downward_api_paths() {
         let ro = rollout("{}");
         let meta = &ro.metadata;
-        assert_eq!(extract_field_path_as_string(meta, "metadata.name").unwrap(), "foo");
+        assert_eq!(
+            extract_field_path_as_string(meta, "metadata.name").unwrap(),
+            "foo"
+        );
         assert_eq!(
             extract_field_path_as_string(meta, "metadata.labels").unwrap(),
             "team=\"a\""
@@ -2728,7 +3026,10 @@ spec:
             "[{name: m, provider: {prometheus: {query: q}}}, {name: m, provider: {prometheus: {query: q}}}]",
             "metrics[1]: duplicate name 'm'",
         ),
-        ("[{name: m, provider: {}}]", "metrics[0]: no provider specified"),
+        (
+            "[{name: m, provider: {}}]",
+            "metrics[0]: no provider specified",
+        ),
         (
             "[{name: m, provider: {prometheus: {query: q}, web: {url: u}}}]",
             "metrics[0]: multiple providers specified",
@@ -2790,7 +3091,9 @@ spec:
     #[test]
     fn analysis_metric_validation_matches_argo() {
         for (yaml, expected) in METRIC_CASES {
-            let got = validate_analysis_metrics(&metrics(yaml)).err().unwrap_or_default();
+            let got = validate_analysis_metrics(&metrics(yaml))
+                .err()
+                .unwrap_or_default();
             assert_eq!(got, *expected, "metrics {yaml}");
         }
     }

@@ -38,14 +38,14 @@ fn our_schemas() -> &'static BTreeMap<String, Value> {
     static SCHEMAS: std::sync::OnceLock<BTreeMap<String, Value>> = std::sync::OnceLock::new();
     SCHEMAS.get_or_init(|| {
         rendered_crds()
-        .into_iter()
-        .map(|(_, yaml)| {
-            let crd: Value = serde_norway::from_str(&yaml).expect("rendered CRD is YAML");
-            let plural = crd["spec"]["names"]["plural"].as_str().unwrap().to_string();
-            let schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
-            (plural, schema)
-        })
-        .collect()
+            .into_iter()
+            .map(|(_, yaml)| {
+                let crd: Value = serde_norway::from_str(&yaml).expect("rendered CRD is YAML");
+                let plural = crd["spec"]["names"]["plural"].as_str().unwrap().to_string();
+                let schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
+                (plural, schema)
+            })
+            .collect()
     })
 }
 
@@ -71,8 +71,16 @@ fn schema_paths(schema: &Value, path: &str, out: &mut BTreeSet<(String, String, 
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     for (name, child) in props {
-        let p = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
-        let req = if required.contains(name.as_str()) { "required" } else { "optional" };
+        let p = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}.{name}")
+        };
+        let req = if required.contains(name.as_str()) {
+            "required"
+        } else {
+            "optional"
+        };
         out.insert((p.clone(), kind_of(child).to_string(), req.to_string()));
         if K8S_SUBTREES.contains(&p.as_str()) {
             continue;
@@ -109,7 +117,10 @@ fn crds_are_up_to_date() {
             stale.push(name);
         }
     }
-    assert!(stale.is_empty(), "crds/ is stale ({stale:?}): run `make generate` and commit crds/");
+    assert!(
+        stale.is_empty(),
+        "crds/ is stale ({stale:?}): run `make generate` and commit crds/"
+    );
 }
 
 #[test]
@@ -117,13 +128,18 @@ fn schemas_have_every_field_of_argo_v1_9_1() {
     let ours = our_schemas();
     let mut problems = vec![];
     for (plural, argo) in argo_paths() {
-        let schema = ours.get(&plural).unwrap_or_else(|| panic!("no CRD for {plural}"));
+        let schema = ours
+            .get(&plural)
+            .unwrap_or_else(|| panic!("no CRD for {plural}"));
         let mut mine = BTreeSet::new();
         schema_paths(schema, "", &mut mine);
         mine.retain(|(p, _, _)| !matches!(p.as_str(), "apiVersion" | "kind" | "metadata"));
-        let by_path = |set: &BTreeSet<(String, String, String)>| -> BTreeMap<String, (String, String)> {
-            set.iter().map(|(p, k, r)| (p.clone(), (k.clone(), r.clone()))).collect()
-        };
+        let by_path =
+            |set: &BTreeSet<(String, String, String)>| -> BTreeMap<String, (String, String)> {
+                set.iter()
+                    .map(|(p, k, r)| (p.clone(), (k.clone(), r.clone())))
+                    .collect()
+            };
         let (argo, mine) = (by_path(&argo), by_path(&mine));
         for (path, want) in &argo {
             match mine.get(path) {
@@ -138,7 +154,12 @@ fn schemas_have_every_field_of_argo_v1_9_1() {
             problems.push(format!("{plural}: {path} is not in Argo's schema"));
         }
     }
-    assert!(problems.is_empty(), "{} schema differences:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} schema differences:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 fn fixture_files(dir: &str) -> Vec<PathBuf> {
@@ -216,7 +237,11 @@ fn valid_fixtures_round_trip_without_losing_a_field() {
                 Ok(back) => {
                     let mut diffs = vec![];
                     differences(&doc, &back, "", &mut diffs);
-                    problems.extend(diffs.into_iter().map(|d| format!("{}: {d}", file.display())));
+                    problems.extend(
+                        diffs
+                            .into_iter()
+                            .map(|d| format!("{}: {d}", file.display())),
+                    );
                 }
             }
         }
@@ -230,7 +255,9 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
     let shown = if path.is_empty() { "<root>" } else { path };
     if schema["x-kubernetes-int-or-string"] == Value::Bool(true) {
         if !(value.is_i64() || value.is_u64() || value.is_string()) {
-            errors.push(format!("{shown}: Invalid value: {value}: {shown} in body must be of type int-or-string"));
+            errors.push(format!(
+                "{shown}: Invalid value: {value}: {shown} in body must be of type int-or-string"
+            ));
         }
         return;
     }
@@ -273,9 +300,13 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
                 let p = join(path, k);
                 if let Some(child) = props.and_then(|p| p.get(k)) {
                     validate(child, v, &p, errors);
-                } else if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+                } else if let Some(extra) =
+                    schema.get("additionalProperties").filter(|a| a.is_object())
+                {
                     validate(extra, v, &p, errors);
-                } else if !preserve && !(path.is_empty() && matches!(k.as_str(), "apiVersion" | "kind")) {
+                } else if !preserve
+                    && !(path.is_empty() && matches!(k.as_str(), "apiVersion" | "kind"))
+                {
                     errors.push(format!("unknown field \"{p}\""));
                 }
             }
@@ -292,11 +323,18 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
 }
 
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 fn plural_of(doc: &Value) -> String {
-    format!("{}s", doc["kind"].as_str().unwrap_or_default().to_lowercase())
+    format!(
+        "{}s",
+        doc["kind"].as_str().unwrap_or_default().to_lowercase()
+    )
 }
 
 /// Schema errors of a document, ignoring `metadata` (the apiserver checks it, not the CRD schema).
@@ -316,7 +354,11 @@ fn valid_fixtures_pass_the_generated_schema() {
     let mut problems = vec![];
     for file in fixture_files("valid") {
         for doc in documents(&file) {
-            problems.extend(schema_errors(&doc).into_iter().map(|e| format!("{}: {e}", file.display())));
+            problems.extend(
+                schema_errors(&doc)
+                    .into_iter()
+                    .map(|e| format!("{}: {e}", file.display())),
+            );
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -338,7 +380,10 @@ fn canonical(plural: &str, path: &str) -> (String, String) {
     if plural == "rollouts" {
         for prefix in ANALYSIS {
             if let Some(rest) = path.strip_prefix(prefix) {
-                return (plural.into(), format!("spec.strategy.canary.analysis{rest}"));
+                return (
+                    plural.into(),
+                    format!("spec.strategy.canary.analysis{rest}"),
+                );
             }
         }
     }
@@ -353,8 +398,12 @@ fn used_paths(value: &Value, path: &str, out: &mut BTreeSet<String>) {
         return;
     }
     match value {
-        Value::Object(map) => map.iter().for_each(|(k, v)| used_paths(v, &join(path, k), out)),
-        Value::Array(items) => items.iter().for_each(|v| used_paths(v, &format!("{path}[]"), out)),
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| used_paths(v, &join(path, k), out)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| used_paths(v, &format!("{path}[]"), out)),
         _ => {}
     }
 }
@@ -373,7 +422,12 @@ fn fixtures_use_every_field() {
             let mut known = BTreeSet::new();
             schema_paths(schema, "", &mut known);
             let known: BTreeSet<String> = known.into_iter().map(|(p, _, _)| p).collect();
-            used.extend(paths.into_iter().filter(|p| known.contains(p)).map(|p| canonical(&plural, &p)));
+            used.extend(
+                paths
+                    .into_iter()
+                    .filter(|p| known.contains(p))
+                    .map(|p| canonical(&plural, &p)),
+            );
         }
     }
     let mut missing = vec![];
@@ -389,7 +443,11 @@ fn fixtures_use_every_field() {
             }
         }
     }
-    assert!(missing.is_empty(), "fields no fixture uses:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "fields no fixture uses:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -409,13 +467,15 @@ fn invalid_fixtures_are_rejected_with_a_clear_message() {
             Ok(_) => {
                 if doc["kind"] == "Rollout" {
                     let rollout: Rollout = serde_json::from_value(doc.clone()).unwrap();
-                    // VALIDATION-PENDING messages.extend(rollouts::validation::invalid_spec_message(&rollout));
-                    let _ = rollout;
+                    messages.extend(rollouts::validation::first_invalid_spec_message(&rollout));
                 }
             }
         }
         if !messages.iter().any(|m| m.contains(&expect)) {
-            problems.push(format!("{}: expected {expect:?}, got {messages:?}", file.display()));
+            problems.push(format!(
+                "{}: expected {expect:?}, got {messages:?}",
+                file.display()
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -441,25 +501,73 @@ fn names_scopes_and_subresources_match_argo() {
             (
                 spec["group"].as_str().unwrap().to_string(),
                 spec["scope"].as_str().unwrap().to_string(),
-                spec["names"]["shortNames"][0].as_str().unwrap_or_default().to_string(),
+                spec["names"]["shortNames"][0]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 subresources,
                 columns.join(","),
-                (version["name"] == "v1alpha1" && version["served"] == true && version["storage"] == true),
+                (version["name"] == "v1alpha1"
+                    && version["served"] == true
+                    && version["storage"] == true),
             ),
         );
     }
     let want = |scope: &str, short: &str, sub: &[&str], cols: &str| {
-        ("argoproj.io".to_string(), scope.to_string(), short.to_string(),
-         sub.iter().map(|s| s.to_string()).collect::<Vec<_>>(), cols.to_string(), true)
+        (
+            "argoproj.io".to_string(),
+            scope.to_string(),
+            short.to_string(),
+            sub.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            cols.to_string(),
+            true,
+        )
     };
-    assert_eq!(seen["rollouts"], want("Namespaced", "ro", &["scale", "status"], "Desired,Current,Up-to-date,Available,Age"));
-    assert_eq!(seen["analysistemplates"], want("Namespaced", "at", &[], "Age"));
-    assert_eq!(seen["clusteranalysistemplates"], want("Cluster", "cat", &[], "Age"));
-    assert_eq!(seen["analysisruns"], want("Namespaced", "ar", &[], "Status,Age"));
-    assert_eq!(seen["experiments"], want("Namespaced", "exp", &[], "Status,Age"));
+    assert_eq!(
+        seen["rollouts"],
+        want(
+            "Namespaced",
+            "ro",
+            &["scale", "status"],
+            "Desired,Current,Up-to-date,Available,Age"
+        )
+    );
+    assert_eq!(
+        seen["analysistemplates"],
+        want("Namespaced", "at", &[], "Age")
+    );
+    assert_eq!(
+        seen["clusteranalysistemplates"],
+        want("Cluster", "cat", &[], "Age")
+    );
+    assert_eq!(
+        seen["analysisruns"],
+        want("Namespaced", "ar", &[], "Status,Age")
+    );
+    assert_eq!(
+        seen["experiments"],
+        want("Namespaced", "exp", &[], "Status,Age")
+    );
     let rollouts: Value = serde_norway::from_str(&rendered_crds()[0].1).unwrap();
     assert_eq!(
         rollouts["spec"]["versions"][0]["subresources"]["scale"],
         serde_json::json!({"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.HPAReplicas", "labelSelectorPath": ".status.selector"})
     );
+}
+
+#[test]
+fn valid_rollout_fixtures_pass_the_controller_validation() {
+    let mut problems = vec![];
+    for file in fixture_files("valid") {
+        for doc in documents(&file)
+            .into_iter()
+            .filter(|d| d["kind"] == "Rollout")
+        {
+            let rollout: Rollout = serde_json::from_value(doc).unwrap();
+            if let Some(message) = rollouts::validation::first_invalid_spec_message(&rollout) {
+                problems.push(format!("{}: {message}", file.display()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -16,7 +16,10 @@ use kube::{Api, Client};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Where `up.sh` put the cluster (`E2E_RUN_DIR`, default `<repo>/.cache/cluster`).
@@ -51,11 +54,16 @@ pub fn workspace_binary(name: &str) -> PathBuf {
 pub async fn client() -> Result<Client> {
     let path = kubeconfig();
     let kubeconfig = kube::config::Kubeconfig::read_from(&path).with_context(|| {
-        format!("no cluster: cannot read {} (start one with `make cluster-up`)", path.display())
+        format!(
+            "no cluster: cannot read {} (start one with `make cluster-up`)",
+            path.display()
+        )
     })?;
-    let config =
-        kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
-            .await?;
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await?;
     Ok(Client::try_from(config)?)
 }
 
@@ -68,16 +76,27 @@ pub struct Output {
 
 /// Runs kubectl against the local control plane with optional stdin.
 pub fn kubectl(args: &[&str], stdin: Option<&str>) -> Result<Output> {
-    run(Command::new(kubectl_path()).env("KUBECONFIG", kubeconfig()).args(args), stdin)
+    run(
+        Command::new(kubectl_path())
+            .env("KUBECONFIG", kubeconfig())
+            .args(args),
+        stdin,
+    )
 }
 
 /// Runs a command to completion, feeding `stdin`.
 pub fn run(cmd: &mut Command, stdin: Option<&str>) -> Result<Output> {
     use std::io::Write;
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().with_context(|| format!("cannot start {cmd:?}"))?;
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
     if let Some(input) = stdin {
         child.stdin.take().unwrap().write_all(input.as_bytes())?;
     }
@@ -111,14 +130,24 @@ impl TestNamespace {
         let ns: Namespace = serde_json::from_value(serde_json::json!({
             "metadata": {"name": name, "labels": {"e2e.argoproj.io/test": test.replace('_', "-").chars().take(63).collect::<String>()}}
         }))?;
-        Api::<Namespace>::all(client.clone()).create(&Default::default(), &ns).await?;
+        Api::<Namespace>::all(client.clone())
+            .create(&Default::default(), &ns)
+            .await?;
         Ok(Self { name, client })
     }
 
     /// `kubectl apply --server-side` of a (multi-document) manifest into this namespace.
     pub fn apply(&self, manifest: &str) -> Result<String> {
         let out = kubectl(
-            &["apply", "--server-side", "--field-manager=e2e", "-n", &self.name, "-f", "-"],
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager=e2e",
+                "-n",
+                &self.name,
+                "-f",
+                "-",
+            ],
             Some(manifest),
         )?;
         if out.code != 0 {
@@ -131,14 +160,24 @@ impl TestNamespace {
     pub fn dump(&self) -> String {
         let mut text = String::new();
         for args in [
-            vec!["get", "rollouts.argoproj.io,replicasets,pods,services,deployments,analysisruns,experiments", "-o", "wide"],
+            vec![
+                "get",
+                "rollouts.argoproj.io,replicasets,pods,services,deployments,analysisruns,experiments",
+                "-o",
+                "wide",
+            ],
             vec!["get", "rollouts.argoproj.io", "-o", "yaml"],
             vec!["get", "events", "--sort-by=.lastTimestamp"],
         ] {
             let mut full = args.clone();
             full.extend(["-n", self.name.as_str()]);
             match kubectl(&full, None) {
-                Ok(o) => text.push_str(&format!("$ kubectl {}\n{}{}\n", full.join(" "), o.stdout, o.stderr)),
+                Ok(o) => text.push_str(&format!(
+                    "$ kubectl {}\n{}{}\n",
+                    full.join(" "),
+                    o.stdout,
+                    o.stderr
+                )),
                 Err(e) => text.push_str(&format!("$ kubectl {}: {e}\n", full.join(" "))),
             }
         }
@@ -147,7 +186,12 @@ impl TestNamespace {
 
     /// Waits until `check` returns `Some`, polling every 250 ms; on timeout fails with `what`,
     /// the last observation and a dump of the namespace.
-    pub async fn wait_for<T, F, Fut>(&self, what: &str, timeout: Duration, mut check: F) -> Result<T>
+    pub async fn wait_for<T, F, Fut>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut check: F,
+    ) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<Option<T>>>,
@@ -193,7 +237,11 @@ impl ControllerProcess {
     /// Starts a controller that serves only `namespace` (`--namespaced`), so tests run in
     /// parallel without two controllers touching the same rollout.
     pub fn for_namespace(ns: &TestNamespace) -> Result<Self> {
-        Self::start_with_env(&ns.name, &["--namespaced"], &[("POD_NAMESPACE", ns.name.as_str())])
+        Self::start_with_env(
+            &ns.name,
+            &["--namespaced"],
+            &[("POD_NAMESPACE", ns.name.as_str())],
+        )
     }
 
     /// Starts `rollouts-controller` with the local kubeconfig and extra arguments; its log goes
@@ -241,14 +289,27 @@ impl Drop for ControllerProcess {
 pub fn install_crds() -> Result<()> {
     let dir = repo_root().join("crds");
     let out = kubectl(
-        &["apply", "--server-side", "--force-conflicts", "--field-manager=e2e", "-f", dir.to_str().unwrap()],
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=e2e",
+            "-f",
+            dir.to_str().unwrap(),
+        ],
         None,
     )?;
     if out.code != 0 {
         bail!("installing crds/ failed: {}", out.stderr.trim());
     }
     let out = kubectl(
-        &["wait", "--for=condition=Established", "--timeout=60s", "-f", dir.to_str().unwrap()],
+        &[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "-f",
+            dir.to_str().unwrap(),
+        ],
         None,
     )?;
     if out.code != 0 {
@@ -288,9 +349,16 @@ pub mod rollout {
         pub async fn wait_for_phase(&self, name: &str, phase: &str) -> Result<Rollout> {
             self.wait_for(&format!("rollout {name} phase {phase}"), WAIT, || async {
                 let ro = self.rollout(name).await?;
-                let observed = ro.status.as_ref().and_then(|s| s.observed_generation.clone());
+                let observed = ro
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.observed_generation.clone());
                 let current = observed == ro.metadata.generation.map(|g| g.to_string());
-                let p = ro.status.as_ref().and_then(|s| s.phase.as_ref()).map(|p| p.to_string());
+                let p = ro
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.phase.as_ref())
+                    .map(|p| p.to_string());
                 Ok((current && p.as_deref() == Some(phase)).then_some(ro))
             })
             .await
@@ -298,13 +366,17 @@ pub mod rollout {
 
         /// Waits until `status.currentStepIndex == index` and the phase is `phase`.
         pub async fn wait_for_step(&self, name: &str, index: i32, phase: &str) -> Result<Rollout> {
-            self.wait_for(&format!("rollout {name} at step {index} and {phase}"), WAIT, || async {
-                let ro = self.rollout(name).await?;
-                let s = ro.status.clone().unwrap_or_default();
-                let ok = s.current_step_index == Some(index)
-                    && s.phase.as_ref().map(|p| p.to_string()).as_deref() == Some(phase);
-                Ok(ok.then_some(ro))
-            })
+            self.wait_for(
+                &format!("rollout {name} at step {index} and {phase}"),
+                WAIT,
+                || async {
+                    let ro = self.rollout(name).await?;
+                    let s = ro.status.clone().unwrap_or_default();
+                    let ok = s.current_step_index == Some(index)
+                        && s.phase.as_ref().map(|p| p.to_string()).as_deref() == Some(phase);
+                    Ok(ok.then_some(ro))
+                },
+            )
             .await
         }
 
@@ -314,7 +386,11 @@ pub mod rollout {
             let mut out: Vec<(i64, i32, i32)> = list
                 .items
                 .iter()
-                .filter(|rs| rs.owner_references().iter().any(|o| o.name == name && o.kind == "Rollout"))
+                .filter(|rs| {
+                    rs.owner_references()
+                        .iter()
+                        .any(|o| o.name == name && o.kind == "Rollout")
+                })
                 .map(|rs| {
                     let rev = rs
                         .annotations()
@@ -322,7 +398,11 @@ pub mod rollout {
                         .and_then(|r| r.parse().ok())
                         .unwrap_or(0);
                     let spec = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
-                    let avail = rs.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0);
+                    let avail = rs
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.available_replicas)
+                        .unwrap_or(0);
                     (rev, spec, avail)
                 })
                 .collect();
@@ -332,16 +412,29 @@ pub mod rollout {
 
         /// Waits until the rollout's ReplicaSets are exactly `want` (revision, spec, available).
         pub async fn wait_for_revisions(&self, name: &str, want: &[(i64, i32, i32)]) -> Result<()> {
-            self.wait_for(&format!("rollout {name} ReplicaSets {want:?}"), WAIT, || async {
-                let got = self.revisions(name).await?;
-                Ok((got == want).then_some(()))
-            })
+            self.wait_for(
+                &format!("rollout {name} ReplicaSets {want:?}"),
+                WAIT,
+                || async {
+                    let got = self.revisions(name).await?;
+                    Ok((got == want).then_some(()))
+                },
+            )
             .await
         }
 
         /// `kubectl patch` of the rollout (spec or, with `status`, the status subresource).
         pub fn patch_rollout(&self, name: &str, status: bool, patch: &str) -> Result<()> {
-            let mut args = vec!["patch", "rollouts.argoproj.io", name, "-n", &self.name, "--type=merge", "-p", patch];
+            let mut args = vec![
+                "patch",
+                "rollouts.argoproj.io",
+                name,
+                "-n",
+                &self.name,
+                "--type=merge",
+                "-p",
+                patch,
+            ];
             if status {
                 args.push("--subresource=status");
             }
@@ -361,8 +454,17 @@ pub mod rollout {
         /// Event reasons recorded on the rollout, oldest first.
         pub fn event_reasons(&self, name: &str) -> Result<Vec<String>> {
             let out = kubectl(
-                &["get", "events", "-n", &self.name, "--field-selector", &format!("involvedObject.name={name},involvedObject.kind=Rollout"),
-                  "--sort-by=.metadata.creationTimestamp", "-o", "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}"],
+                &[
+                    "get",
+                    "events",
+                    "-n",
+                    &self.name,
+                    "--field-selector",
+                    &format!("involvedObject.name={name},involvedObject.kind=Rollout"),
+                    "--sort-by=.metadata.creationTimestamp",
+                    "-o",
+                    "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}",
+                ],
                 None,
             )?;
             Ok(out.stdout.lines().map(str::to_string).collect())
@@ -370,7 +472,12 @@ pub mod rollout {
     }
 
     /// A canary Rollout named `name` with `replicas`, app container `app`, and these steps (YAML).
-    pub fn canary(name: &str, replicas: i32, steps_yaml: &str, extra_strategy_yaml: &str) -> String {
+    pub fn canary(
+        name: &str,
+        replicas: i32,
+        steps_yaml: &str,
+        extra_strategy_yaml: &str,
+    ) -> String {
         format!(
             r#"apiVersion: argoproj.io/v1alpha1
 kind: Rollout

@@ -33,12 +33,24 @@ async fn initial_deploy_becomes_healthy_and_stable() -> Result<()> {
     ns.apply(&canary("app", 3, STEPS_WITH_PAUSES, ""))?;
     let ro = ns.wait_for_phase("app", "Healthy").await?;
     let s = status_of(&ro);
-    assert_eq!(s.stable_rs, s.current_pod_hash, "initial deploy is promoted straight to stable");
+    assert_eq!(
+        s.stable_rs, s.current_pod_hash,
+        "initial deploy is promoted straight to stable"
+    );
     assert_eq!(s.current_step_index, Some(4));
     ns.wait_for_revisions("app", &[(1, 3, 3)]).await?;
     let reasons = ns.event_reasons("app")?;
-    for want in ["RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted", "ScalingReplicaSet", "RolloutCompleted"] {
-        assert!(reasons.iter().any(|r| r == want), "no {want} event in {reasons:?}");
+    for want in [
+        "RolloutUpdated",
+        "NewReplicaSetCreated",
+        "RolloutNotCompleted",
+        "ScalingReplicaSet",
+        "RolloutCompleted",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r == want),
+            "no {want} event in {reasons:?}"
+        );
     }
     Ok(())
 }
@@ -52,20 +64,30 @@ async fn canary_update_walks_every_step_with_promote() -> Result<()> {
     ns.set_image("app", "registry.example/app:2")?;
     let ro = ns.wait_for_step("app", 1, "Paused").await?;
     assert_eq!(status_of(&ro).message.as_deref(), Some("CanaryPauseStep"));
-    ns.wait_for_revisions("app", &[(1, 4, 4), (2, 1, 1)]).await?;
+    ns.wait_for_revisions("app", &[(1, 4, 4), (2, 1, 1)])
+        .await?;
 
     // `kubectl argo rollouts promote` on a paused step clears the pause conditions.
     ns.patch_rollout("app", true, r#"{"status":{"pauseConditions":null}}"#)?;
     ns.wait_for_step("app", 3, "Paused").await?;
-    ns.wait_for_revisions("app", &[(1, 2, 2), (2, 3, 3)]).await?;
+    ns.wait_for_revisions("app", &[(1, 2, 2), (2, 3, 3)])
+        .await?;
 
     ns.patch_rollout("app", true, r#"{"status":{"pauseConditions":null}}"#)?;
     let ro = ns.wait_for_phase("app", "Healthy").await?;
     let s = status_of(&ro);
     assert_eq!(s.stable_rs, s.current_pod_hash);
-    ns.wait_for_revisions("app", &[(1, 0, 0), (2, 5, 5)]).await?;
+    ns.wait_for_revisions("app", &[(1, 0, 0), (2, 5, 5)])
+        .await?;
     let reasons = ns.event_reasons("app")?;
-    assert!(reasons.iter().filter(|r| *r == "RolloutStepCompleted").count() >= 4, "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .filter(|r| *r == "RolloutStepCompleted")
+            .count()
+            >= 4,
+        "{reasons:?}"
+    );
     assert!(reasons.iter().any(|r| r == "RolloutPaused"), "{reasons:?}");
     Ok(())
 }
@@ -73,26 +95,41 @@ async fn canary_update_walks_every_step_with_promote() -> Result<()> {
 #[tokio::test]
 async fn timed_pause_continues_by_itself() -> Result<()> {
     let (ns, _c) = setup("canary-timed").await?;
-    ns.apply(&canary("app", 2, "        - setWeight: 50\n        - pause: {duration: 3s}\n", ""))?;
+    ns.apply(&canary(
+        "app",
+        2,
+        "        - setWeight: 50\n        - pause: {duration: 3s}\n",
+        "",
+    ))?;
     ns.wait_for_phase("app", "Healthy").await?;
     ns.set_image("app", "registry.example/app:2")?;
     ns.wait_for_step("app", 1, "Paused").await?;
     let ro = ns.wait_for_phase("app", "Healthy").await?;
     assert_eq!(status_of(&ro).current_step_index, Some(2));
-    ns.wait_for_revisions("app", &[(1, 0, 0), (2, 2, 2)]).await?;
+    ns.wait_for_revisions("app", &[(1, 0, 0), (2, 2, 2)])
+        .await?;
     let reasons = ns.event_reasons("app")?;
-    assert!(reasons.iter().any(|r| r == "RolloutResumed"), "a timed pause ends with RolloutResumed: {reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r == "RolloutResumed"),
+        "a timed pause ends with RolloutResumed: {reasons:?}"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn abort_returns_to_stable_and_retry_resumes() -> Result<()> {
     let (ns, _c) = setup("canary-abort").await?;
-    ns.apply(&canary("app", 4, "        - setWeight: 25\n        - pause: {}\n", ""))?;
+    ns.apply(&canary(
+        "app",
+        4,
+        "        - setWeight: 25\n        - pause: {}\n",
+        "",
+    ))?;
     ns.wait_for_phase("app", "Healthy").await?;
     ns.set_image("app", "registry.example/app:2")?;
     ns.wait_for_step("app", 1, "Paused").await?;
-    ns.wait_for_revisions("app", &[(1, 3, 3), (2, 1, 1)]).await?;
+    ns.wait_for_revisions("app", &[(1, 3, 3), (2, 1, 1)])
+        .await?;
 
     ns.patch_rollout("app", true, r#"{"status":{"abort":true}}"#)?;
     let ro = ns.wait_for_phase("app", "Degraded").await?;
@@ -100,11 +137,13 @@ async fn abort_returns_to_stable_and_retry_resumes() -> Result<()> {
         status_of(&ro).message.as_deref(),
         Some("RolloutAborted: Rollout aborted update to revision 2")
     );
-    ns.wait_for_revisions("app", &[(1, 4, 4), (2, 0, 0)]).await?;
+    ns.wait_for_revisions("app", &[(1, 4, 4), (2, 0, 0)])
+        .await?;
 
     ns.patch_rollout("app", true, r#"{"status":{"abort":false}}"#)?;
     ns.wait_for_step("app", 1, "Paused").await?;
-    ns.wait_for_revisions("app", &[(1, 3, 3), (2, 1, 1)]).await?;
+    ns.wait_for_revisions("app", &[(1, 3, 3), (2, 1, 1)])
+        .await?;
     Ok(())
 }
 
@@ -117,7 +156,8 @@ async fn promote_full_skips_remaining_steps() -> Result<()> {
     ns.wait_for_step("app", 1, "Paused").await?;
     ns.patch_rollout("app", true, r#"{"status":{"promoteFull":true}}"#)?;
     ns.wait_for_phase("app", "Healthy").await?;
-    ns.wait_for_revisions("app", &[(1, 0, 0), (2, 4, 4)]).await?;
+    ns.wait_for_revisions("app", &[(1, 0, 0), (2, 4, 4)])
+        .await?;
     Ok(())
 }
 
@@ -131,7 +171,8 @@ async fn new_template_mid_update_keeps_stable_and_discards_the_intermediate() ->
     ns.set_image("app", "registry.example/app:3")?;
     ns.wait_for_step("app", 1, "Paused").await?;
     // V1 stays stable, V2 goes away, V3 is the canary at the first step's weight.
-    ns.wait_for_revisions("app", &[(1, 3, 3), (2, 0, 0), (3, 1, 1)]).await?;
+    ns.wait_for_revisions("app", &[(1, 3, 3), (2, 0, 0), (3, 1, 1)])
+        .await?;
     Ok(())
 }
 
@@ -146,7 +187,8 @@ async fn rollback_to_stable_skips_the_steps() -> Result<()> {
     let ro = ns.wait_for_phase("app", "Healthy").await?;
     assert_eq!(status_of(&ro).current_step_index, Some(4));
     // The stable ReplicaSet is reused (its revision bumped), the canary scaled away.
-    ns.wait_for_revisions("app", &[(2, 0, 0), (3, 4, 4)]).await?;
+    ns.wait_for_revisions("app", &[(2, 0, 0), (3, 4, 4)])
+        .await?;
     let reasons = ns.event_reasons("app")?;
     assert!(reasons.iter().any(|r| r == "SkipSteps"), "{reasons:?}");
     Ok(())
@@ -160,7 +202,8 @@ async fn scale_change_while_paused_keeps_the_weight() -> Result<()> {
     ns.set_image("app", "registry.example/app:2")?;
     ns.wait_for_step("app", 1, "Paused").await?;
     ns.patch_rollout("app", false, r#"{"spec":{"replicas":10}}"#)?;
-    ns.wait_for_revisions("app", &[(1, 8, 8), (2, 2, 2)]).await?;
+    ns.wait_for_revisions("app", &[(1, 8, 8), (2, 2, 2)])
+        .await?;
     ns.wait_for_step("app", 1, "Paused").await?;
     Ok(())
 }
@@ -172,38 +215,66 @@ fn never_ready_patch() -> &'static str {
 #[tokio::test]
 async fn pods_that_never_become_ready_exceed_the_progress_deadline() -> Result<()> {
     let (ns, _c) = setup("canary-deadline").await?;
-    let manifest = canary("app", 2, "        - setWeight: 50\n        - pause: {}\n", "")
-        .replace("  revisionHistoryLimit: 3", "  revisionHistoryLimit: 3\n  progressDeadlineSeconds: 10");
+    let manifest = canary(
+        "app",
+        2,
+        "        - setWeight: 50\n        - pause: {}\n",
+        "",
+    )
+    .replace(
+        "  revisionHistoryLimit: 3",
+        "  revisionHistoryLimit: 3\n  progressDeadlineSeconds: 10",
+    );
     ns.apply(&manifest)?;
     ns.wait_for_phase("app", "Healthy").await?;
     ns.patch_rollout("app", false, never_ready_patch())?;
     let ro = ns.wait_for_phase("app", "Degraded").await?;
     let message = status_of(&ro).message.unwrap_or_default();
-    assert!(message.starts_with("ProgressDeadlineExceeded: ReplicaSet \"app-"), "{message}");
-    assert!(message.ends_with("\" has timed out progressing."), "{message}");
+    assert!(
+        message.starts_with("ProgressDeadlineExceeded: ReplicaSet \"app-"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("\" has timed out progressing."),
+        "{message}"
+    );
     // Without progressDeadlineAbort the canary stays where it is; the stable keeps full capacity
     // because the unready canary leaves no room under maxUnavailable.
-    ns.wait_for_revisions("app", &[(1, 2, 2), (2, 1, 0)]).await?;
+    ns.wait_for_revisions("app", &[(1, 2, 2), (2, 1, 0)])
+        .await?;
     Ok(())
 }
 
 #[tokio::test]
 async fn progress_deadline_abort_returns_to_stable() -> Result<()> {
     let (ns, _c) = setup("canary-deadline-abort").await?;
-    let manifest = canary("app", 2, "        - setWeight: 50\n        - pause: {}\n", "").replace(
+    let manifest = canary(
+        "app",
+        2,
+        "        - setWeight: 50\n        - pause: {}\n",
+        "",
+    )
+    .replace(
         "  revisionHistoryLimit: 3",
         "  revisionHistoryLimit: 3\n  progressDeadlineSeconds: 10\n  progressDeadlineAbort: true",
     );
     ns.apply(&manifest)?;
     ns.wait_for_phase("app", "Healthy").await?;
     ns.patch_rollout("app", false, never_ready_patch())?;
-    ns.wait_for(&"rollout aborted after the deadline".to_string(), WAIT, || async {
-        let s = status_of(&ns.rollout("app").await?);
-        let msg = s.message.unwrap_or_default();
-        Ok((s.abort == Some(true) && msg == "RolloutAborted: Rollout aborted update to revision 2").then_some(()))
-    })
+    ns.wait_for(
+        &"rollout aborted after the deadline".to_string(),
+        WAIT,
+        || async {
+            let s = status_of(&ns.rollout("app").await?);
+            let msg = s.message.unwrap_or_default();
+            Ok((s.abort == Some(true)
+                && msg == "RolloutAborted: Rollout aborted update to revision 2")
+                .then_some(()))
+        },
+    )
     .await?;
-    ns.wait_for_revisions("app", &[(1, 2, 2), (2, 0, 0)]).await?;
+    ns.wait_for_revisions("app", &[(1, 2, 2), (2, 0, 0)])
+        .await?;
     Ok(())
 }
 
@@ -211,7 +282,12 @@ async fn progress_deadline_abort_returns_to_stable() -> Result<()> {
 async fn max_surge_and_max_unavailable_hold_through_an_update() -> Result<()> {
     let (ns, _c) = setup("canary-surge").await?;
     // maxSurge 1, maxUnavailable 1 on 6 replicas: at most 7 pods specified, at least 5 available.
-    let manifest = canary("app", 6, "        - setWeight: 50\n", "      maxSurge: 1\n      maxUnavailable: 1\n");
+    let manifest = canary(
+        "app",
+        6,
+        "        - setWeight: 50\n",
+        "      maxSurge: 1\n      maxUnavailable: 1\n",
+    );
     ns.apply(&manifest)?;
     ns.wait_for_phase("app", "Healthy").await?;
     ns.set_image("app", "registry.example/app:2")?;
@@ -226,10 +302,17 @@ async fn max_surge_and_max_unavailable_hold_through_an_update() -> Result<()> {
         samples += 1;
         let ro = ns.rollout("app").await?;
         let s = status_of(&ro);
-        if s.phase.as_ref().map(|p| p.to_string()).as_deref() == Some("Healthy") && s.stable_rs == s.current_pod_hash && revs == [(1, 0, 0), (2, 6, 6)] {
+        if s.phase.as_ref().map(|p| p.to_string()).as_deref() == Some("Healthy")
+            && s.stable_rs == s.current_pod_hash
+            && revs == [(1, 0, 0), (2, 6, 6)]
+        {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "update did not finish: {revs:?}\n{}", ns.dump());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "update did not finish: {revs:?}\n{}",
+            ns.dump()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(samples > 3, "too few samples to say anything ({samples})");
@@ -243,12 +326,18 @@ async fn invalid_spec_degrades_and_recovers_when_fixed() -> Result<()> {
     let ro = ns.wait_for_phase("app", "Degraded").await?;
     assert_eq!(
         status_of(&ro).message.as_deref(),
-        Some("InvalidSpec: The Rollout \"app\" is invalid: spec.strategy.steps[0].setWeight: Invalid value: 200: SetWeight needs to be between 0 and 100")
+        Some(
+            "InvalidSpec: The Rollout \"app\" is invalid: spec.strategy.steps[0].setWeight: Invalid value: 200: SetWeight needs to be between 0 and 100"
+        )
     );
     // Another rollout in the namespace is served meanwhile.
     ns.apply(&canary("other", 1, "        - setWeight: 20\n", ""))?;
     ns.wait_for_phase("other", "Healthy").await?;
-    ns.patch_rollout("app", false, r#"{"spec":{"strategy":{"canary":{"steps":[{"setWeight":20}]}}}}"#)?;
+    ns.patch_rollout(
+        "app",
+        false,
+        r#"{"spec":{"strategy":{"canary":{"steps":[{"setWeight":20}]}}}}"#,
+    )?;
     ns.wait_for_phase("app", "Healthy").await?;
     Ok(())
 }
@@ -268,7 +357,8 @@ async fn controller_killed_mid_update_resumes_without_extra_replica_sets() -> Re
     }
     ns.wait_for_phase("app", "Healthy").await?;
     // Exactly one ReplicaSet per revision.
-    ns.wait_for_revisions("app", &[(1, 0, 0), (2, 4, 4)]).await?;
+    ns.wait_for_revisions("app", &[(1, 0, 0), (2, 4, 4)])
+        .await?;
     drop(controller);
     Ok(())
 }

@@ -33,11 +33,15 @@ spec:
     )?;
     let api: Api<Deployment> = Api::namespaced(ns.client.clone(), &ns.name);
     let available = ns
-        .wait_for("3 available replicas of deployment web", Duration::from_secs(90), || async {
-            let d = api.get("web").await?;
-            let available = d.status.and_then(|s| s.available_replicas).unwrap_or(0);
-            Ok((available == 3).then_some(available))
-        })
+        .wait_for(
+            "3 available replicas of deployment web",
+            Duration::from_secs(90),
+            || async {
+                let d = api.get("web").await?;
+                let available = d.status.and_then(|s| s.available_replicas).unwrap_or(0);
+                Ok((available == 3).then_some(available))
+            },
+        )
         .await?;
     assert_eq!(available, 3);
     Ok(())
@@ -54,7 +58,11 @@ async fn every_crd_installs_server_side_and_accepts_the_fixture_corpus() -> Resu
         "analysisruns.argoproj.io",
         "experiments.argoproj.io",
     ] {
-        assert!(out.stdout.contains(crd), "{crd} not installed: {}", out.stdout);
+        assert!(
+            out.stdout.contains(crd),
+            "{crd} not installed: {}",
+            out.stdout
+        );
     }
     let ns = TestNamespace::new("smoke-fixtures").await?;
     let dir = repo_root().join("tests/fixtures/valid");
@@ -66,13 +74,31 @@ async fn every_crd_installs_server_side_and_accepts_the_fixture_corpus() -> Resu
         ns.apply(&text)
             .map_err(|e| anyhow::anyhow!("{} rejected by the apiserver: {e}", file.display()))?;
     }
-    let out = kubectl(&["get", "rollouts.argoproj.io", "-n", &ns.name, "-o", "name"], None)?;
-    assert!(out.stdout.contains("rollout.argoproj.io/checkout"), "{}", out.stdout);
+    let out = kubectl(
+        &["get", "rollouts.argoproj.io", "-n", &ns.name, "-o", "name"],
+        None,
+    )?;
+    assert!(
+        out.stdout.contains("rollout.argoproj.io/checkout"),
+        "{}",
+        out.stdout
+    );
     // The scale subresource and the short name work.
-    let out = kubectl(&["scale", "ro/checkout", "--replicas=7", "-n", &ns.name], None)?;
+    let out = kubectl(
+        &["scale", "ro/checkout", "--replicas=7", "-n", &ns.name],
+        None,
+    )?;
     assert_eq!(out.code, 0, "scale failed: {}", out.stderr);
     let out = kubectl(
-        &["get", "ro", "checkout", "-n", &ns.name, "-o", "jsonpath={.spec.replicas}"],
+        &[
+            "get",
+            "ro",
+            "checkout",
+            "-n",
+            &ns.name,
+            "-o",
+            "jsonpath={.spec.replicas}",
+        ],
         None,
     )?;
     assert_eq!(out.stdout, "7");
@@ -89,12 +115,19 @@ async fn apiserver_rejects_schema_invalid_fixtures_with_the_expected_field() -> 
     files.sort();
     for file in files {
         let text = fs::read_to_string(&file)?;
-        let expect = text.lines().find_map(|l| l.strip_prefix("# expect: ")).unwrap_or_default();
+        let expect = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_default();
         // Messages of the controller's own validation (InvalidSpec) are not the apiserver's business.
         if expect.starts_with("The Rollout") {
             continue;
         }
-        let err = ns.apply(&text).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = ns
+            .apply(&text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         // The apiserver names the same field (its wording differs slightly from kubectl's).
         let field = expect
             .trim_start_matches("unknown field \"")
@@ -108,6 +141,9 @@ async fn apiserver_rejects_schema_invalid_fixtures_with_the_expected_field() -> 
         );
         checked += 1;
     }
-    assert!(checked >= 5, "only {checked} schema-invalid fixtures checked");
+    assert!(
+        checked >= 5,
+        "only {checked} schema-invalid fixtures checked"
+    );
     Ok(())
 }

@@ -20,8 +20,7 @@
 //! Arithmetic is done in `i64` and results saturate to `i32`, so no input can overflow; Argo
 //! computes in `int32` and would wrap on absurd inputs (e.g. `replicas × weight > 2³¹`).
 
-use std::cmp::Ordering;
-use std::cmp::{max, min};
+use std::cmp::{Ordering, max, min};
 
 use super::intstr::Fenceposts;
 
@@ -2494,6 +2493,39 @@ mod tests {
         assert_eq!(weight(8, 10), 50);
     }
 
+    /// A fact of Argo v1.9.1 (checked against its Go code), kept on purpose: when the stable's
+    /// status lags a scale-down (available > spec) during a weight decrease, the maxSurge trim
+    /// gives the stable back a pod and Argo scales the stable *before* the canary, so for one
+    /// reconcile Σ spec.replicas is one above replicas + maxSurge. The properties below
+    /// therefore take settled statuses for the per-reconcile ceiling.
+    #[test]
+    fn argo_quirk_lagging_stable_status_overshoots_surge_for_one_reconcile() {
+        let input = CanaryReplicaInput {
+            replicas: 9,
+            fenceposts: Fenceposts {
+                max_surge: 5,
+                max_unavailable: 0,
+            },
+            canary: Some(rs(10, 0)),
+            stable: StableRs::Distinct(rs(4, 5)),
+            desired: DesiredCanary {
+                replicas: None,
+                weight: 0,
+            },
+            ..CanaryReplicaInput::default()
+        };
+        assert_eq!(
+            basic_canary_counts(&input),
+            CanaryStableCounts {
+                canary: 5,
+                stable: 5
+            }
+        );
+        let plan = plan_canary_replicas(&input);
+        assert_eq!(plan.first_change(&input), Some(ScaleChange::Stable(5)));
+        // 5 stable + 10 canary = 15 > 9 + 5 until the canary is scaled next reconcile.
+    }
+
     // -----------------------------------------------------------------------------------------
     // Properties (contract §3.10 invariants 4 and 5)
     // -----------------------------------------------------------------------------------------
@@ -2654,7 +2686,12 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 100_000, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            // Regressions are not persisted: add a found case as a table test instead.
+            cases: 2_000,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
 
         /// Invariant 4a: one reconcile never takes Σ spec.replicas above replicas + maxSurge.
         #[test]
@@ -2856,71 +2893,5 @@ mod tests {
                 stable_available: Some(specs[1].2),
             });
         }
-    }
-
-    // TEMPORARY differential test against dumps from Argo's Go code (removed before hand-off).
-    #[test]
-    fn zz_differential_against_go_dump() {
-        use serde_json::Value;
-        let ios = |v: &Value| -> IntOrString {
-            if let Some(i) = v.get("int") { IntOrString::Int(i.as_i64().unwrap() as i32) }
-            else { IntOrString::String(v["str"].as_str().unwrap().to_owned()) }
-        };
-        let rsj = |v: &Value| -> Option<RsCounts> {
-            if v.is_null() { None } else { Some(rs(v["spec"].as_i64().unwrap() as i32, v["avail"].as_i64().unwrap() as i32)) }
-        };
-        let i = |v: &Value| v.as_i64().unwrap() as i32;
-        let Ok(text) = std::fs::read_to_string("/tmp/argodiff/basic.jsonl") else { return };
-        let mut n = 0;
-        for line in text.lines() {
-            let v: Value = serde_json::from_str(line).unwrap();
-            let replicas = i(&v["replicas"]);
-            let fp = Fenceposts::resolve_canary(Some(&ios(&v["maxSurge"])), Some(&ios(&v["maxUnavailable"])), replicas).unwrap_or_default();
-            assert_eq!((fp.max_surge, fp.max_unavailable), (i(&v["resSurge"]), i(&v["resUnavail"])), "{line}");
-            let steps = [CanaryStep::set_weight(i(&v["weight"]))];
-            let canary = rsj(&v["canary"]);
-            let stable = match v["stableMode"].as_str().unwrap() {
-                "missing" => StableRs::Missing,
-                "same" => StableRs::SameAsCanary,
-                _ => rsj(&v["stable"]).map_or(StableRs::Missing, StableRs::Distinct),
-            };
-            let desired = desired_canary(&WeightInput { steps: &steps, current_step_index: Some(0), stable_rs: "stable", current_pod_hash: "canary", promote_full: v["promoteFull"].as_bool().unwrap(), replicas, ..WeightInput::default() });
-            assert_eq!(desired.weight, i(&v["desiredWeight"]), "{line}");
-            let others = v["others"].as_array().map(|a| a.iter().enumerate().map(|(k, o)| other(&format!("old{k}"), k as i64, i(&o["spec"]), i(&o["avail"]))).collect()).unwrap_or_default();
-            let input = CanaryReplicaInput { replicas, fenceposts: fp, canary, stable, others, desired, ..CanaryReplicaInput::default() };
-            let got = basic_canary_counts(&input);
-            assert_eq!((got.canary, got.stable), (i(&v["outCanary"]), i(&v["outStable"])), "{line}");
-            n += 1;
-        }
-        let text = std::fs::read_to_string("/tmp/argodiff/tr.jsonl").unwrap();
-        for line in text.lines() {
-            let v: Value = serde_json::from_str(line).unwrap();
-            let replicas = i(&v["replicas"]);
-            let max_weight = i(&v["maxWeight"]);
-            let steps: Vec<CanaryStep> = v["steps"].as_array().map(|a| a.iter().map(|s| CanaryStep {
-                set_weight: s.get("setWeight").map(i),
-                set_canary_scale: s.get("hasScs").map(|_| SetCanaryScale { weight: s.get("scsWeight").map(i), replicas: s.get("scsReplicas").map(i), match_traffic_weight: s.get("scsMatch").is_some() }),
-                pause: s.get("setWeight").is_none() && s.get("hasScs").is_none(),
-            }).collect()).unwrap_or_default();
-            let canary = rsj(&v["canary"]);
-            let stable = rsj(&v["stable"]);
-            let stable_hash = v["stableHash"].as_str().unwrap();
-            let abort = v["abort"].as_bool().unwrap();
-            let dynamic = v["dynamic"].as_bool().unwrap();
-            let opt = |x: &Value| if x.is_null() { None } else { Some(i(x)) };
-            let desired = desired_canary(&WeightInput {
-                steps: &steps, current_step_index: opt(&v["idx"]), stable_rs: stable_hash, current_pod_hash: "canary",
-                promote_full: v["promoteFull"].as_bool().unwrap(), abort, traffic_routing: true,
-                abort_scale_down_delay_seconds: opt(&v["abortDelay"]), dynamic_stable_scale: dynamic, max_weight, replicas,
-                canary_available: canary.map(|c| c.available_replicas), stable_available: stable.map(|c| c.available_replicas),
-            });
-            assert_eq!((desired.replicas, desired.weight), (opt(&v["outScsReplicas"]), i(&v["outWeight"])), "{line}");
-            let weights = if v["weights"].is_null() { None } else { Some(TrafficWeights { canary: i(&v["weights"]["canary"]), stable: i(&v["weights"]["stable"]) }) };
-            let input = CanaryReplicaInput { replicas, canary, stable: stable.map_or(StableRs::Missing, StableRs::Distinct), desired, max_weight, traffic_routing: true, dynamic_stable_scale: dynamic, min_pods_per_replica_set: opt(&v["minPods"]), abort, ..CanaryReplicaInput::default() };
-            let got = traffic_routed_canary_counts(&input, weights);
-            assert_eq!((got.canary, got.stable), (i(&v["outCanary"]), i(&v["outStable"])), "{line}");
-            n += 1;
-        }
-        assert_eq!(n, 40000);
     }
 }

@@ -22,6 +22,8 @@ use super::{
 use crate::string_enum;
 
 /// Desired state of a Rollout.
+// Several printer columns share a `type_`; clippy mistakes them for duplicated attributes.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
     group = "argoproj.io",
@@ -784,7 +786,11 @@ pub struct RolloutStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<BlueGreenStatus>,
     /// Replicas for the scale subresource (capitalised JSON key, as Argo has it).
-    #[serde(default, rename = "HPAReplicas", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "HPAReplicas",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hpa_replicas: Option<i32>,
     /// Label selector string for the scale subresource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1045,7 +1051,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cond.reason, PauseReason::Other("SomethingNew".into()));
-        assert_eq!(serde_json::to_value(&cond).unwrap()["reason"], "SomethingNew");
+        assert_eq!(
+            serde_json::to_value(&cond).unwrap()["reason"],
+            "SomethingNew"
+        );
         assert_eq!(
             PauseReason::from("InconclusiveAnalysisRun"),
             PauseReason::InconclusiveAnalysis
@@ -1060,7 +1069,9 @@ mod tests {
         .unwrap();
         assert_eq!(bg.starting_step, Some(2));
         assert_eq!(
-            bg.analysis.templates.as_ref().unwrap()[0].template_name.as_deref(),
+            bg.analysis.templates.as_ref().unwrap()[0]
+                .template_name
+                .as_deref(),
             Some("t")
         );
     }

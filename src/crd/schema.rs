@@ -61,7 +61,9 @@ fn relax_pod_template(template: &mut Value) {
         return;
     };
     for list in ["containers", "initContainers", "ephemeralContainers"] {
-        if let Some(resources) = spec.pointer_mut(&format!("/{list}/items/properties/resources/properties")) {
+        if let Some(resources) =
+            spec.pointer_mut(&format!("/{list}/items/properties/resources/properties"))
+        {
             for key in ["limits", "requests"] {
                 if let Some(v) = resources.get_mut(key) {
                     *v = preserve();

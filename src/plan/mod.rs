@@ -46,7 +46,9 @@ pub struct PlannerConfig {
 
 impl Default for PlannerConfig {
     fn default() -> Self {
-        Self { resync: Duration::from_secs(900) }
+        Self {
+            resync: Duration::from_secs(900),
+        }
     }
 }
 
@@ -143,11 +145,19 @@ pub enum EventKind {
 
 impl EventIntent {
     pub fn normal(reason: &str, message: impl Into<String>) -> Self {
-        Self { kind: EventKind::Normal, reason: reason.into(), message: message.into() }
+        Self {
+            kind: EventKind::Normal,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 
     pub fn warning(reason: &str, message: impl Into<String>) -> Self {
-        Self { kind: EventKind::Warning, reason: reason.into(), message: message.into() }
+        Self {
+            kind: EventKind::Warning,
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -1,1 +1,2 @@
 //! ReplicaSet management.
+pub mod rs;

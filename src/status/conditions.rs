@@ -158,7 +158,10 @@ pub fn progressing_message(rollout_name: &str, new_rs_name: Option<&str>) -> Str
 
 /// Progressing `ReplicaSetCreateError`: `Failed to create new replica set %q: %v`.
 pub fn failed_rs_create_message(rs_name: &str, error: &str) -> String {
-    format!("Failed to create new replica set {}: {error}", go_quote(rs_name))
+    format!(
+        "Failed to create new replica set {}: {error}",
+        go_quote(rs_name)
+    )
 }
 
 /// Progressing `NewReplicaSetCreated`: `Created new replica set %q`.
@@ -240,12 +243,18 @@ pub fn reconciliation_error_message(error: &str) -> String {
 
 /// Progressing `ProgressDeadlineExceeded` without a new ReplicaSet: `Rollout %q has timed out progressing.`
 pub fn rollout_timed_out_message(rollout_name: &str) -> String {
-    format!("Rollout {} has timed out progressing.", go_quote(rollout_name))
+    format!(
+        "Rollout {} has timed out progressing.",
+        go_quote(rollout_name)
+    )
 }
 
 /// Progressing `ProgressDeadlineExceeded`: `ReplicaSet %q has timed out progressing.`
 pub fn replica_set_timed_out_message(rs_name: &str) -> String {
-    format!("ReplicaSet {} has timed out progressing.", go_quote(rs_name))
+    format!(
+        "ReplicaSet {} has timed out progressing.",
+        go_quote(rs_name)
+    )
 }
 
 /// The timeout message Argo picks: the new ReplicaSet's name when there is one.
@@ -259,7 +268,10 @@ pub fn timed_out_message(rollout_name: &str, new_rs_name: Option<&str>) -> Strin
 /// Progressing `NewReplicaSetAvailable`: `ReplicaSet %q has successfully progressed.`
 /// Argo passes `""` when there is no new ReplicaSet, giving `ReplicaSet "" has …`.
 pub fn replica_set_completed_message(rs_name: &str) -> String {
-    format!("ReplicaSet {} has successfully progressed.", go_quote(rs_name))
+    format!(
+        "ReplicaSet {} has successfully progressed.",
+        go_quote(rs_name)
+    )
 }
 
 /// Event `RolloutDeleted`: `Rollout %s/%s is deleted.`
@@ -281,7 +293,10 @@ pub fn scaling_replica_set_message(
 
 /// `Service %q is managed by another Rollout`.
 pub fn service_managed_by_another_rollout_message(service: &str) -> String {
-    format!("Service {} is managed by another Rollout", go_quote(service))
+    format!(
+        "Service {} is managed by another Rollout",
+        go_quote(service)
+    )
 }
 
 /// `Step plugin %s (step %d) transitioned to %s`.
@@ -316,7 +331,9 @@ pub fn target_group_unverified_registration_message(
     registered: i32,
     total: i32,
 ) -> String {
-    format!("Service {svc} (TargetGroup {tg}) not verified: {registered}/{total} endpoints registered")
+    format!(
+        "Service {svc} (TargetGroup {tg}) not verified: {registered}/{total} endpoints registered"
+    )
 }
 
 /// `Service %s (TargetGroup %s) not verified: canary weight %d not yet set (current: %d)`.
@@ -386,12 +403,22 @@ pub fn healthy_condition(healthy: bool, now: DateTime<Utc>) -> RolloutCondition 
     } else {
         (CONDITION_FALSE, ROLLOUT_NOT_HEALTHY_MESSAGE)
     };
-    new_condition(condition::HEALTHY, status, ROLLOUT_HEALTHY_REASON, message, now)
+    new_condition(
+        condition::HEALTHY,
+        status,
+        ROLLOUT_HEALTHY_REASON,
+        message,
+        now,
+    )
 }
 
 /// `Completed`: reason and message are both `RolloutCompleted`, whatever the status.
 pub fn completed_condition(completed: bool, now: DateTime<Utc>) -> RolloutCondition {
-    let status = if completed { CONDITION_TRUE } else { CONDITION_FALSE };
+    let status = if completed {
+        CONDITION_TRUE
+    } else {
+        CONDITION_FALSE
+    };
     new_condition(
         condition::COMPLETED,
         status,
@@ -403,7 +430,11 @@ pub fn completed_condition(completed: bool, now: DateTime<Utc>) -> RolloutCondit
 
 /// `Paused`: reason `RolloutPaused` and message "Rollout is paused" also when False (an Argo quirk).
 pub fn paused_condition(paused: bool, now: DateTime<Utc>) -> RolloutCondition {
-    let status = if paused { CONDITION_TRUE } else { CONDITION_FALSE };
+    let status = if paused {
+        CONDITION_TRUE
+    } else {
+        CONDITION_FALSE
+    };
     new_condition(
         condition::PAUSED,
         status,
@@ -415,7 +446,11 @@ pub fn paused_condition(paused: bool, now: DateTime<Utc>) -> RolloutCondition {
 
 /// The first condition of `type_` (Argo's `GetRolloutCondition`).
 pub fn get_condition<'a>(status: &'a RolloutStatus, type_: &str) -> Option<&'a RolloutCondition> {
-    status.conditions.as_deref()?.iter().find(|c| c.type_ == type_)
+    status
+        .conditions
+        .as_deref()?
+        .iter()
+        .find(|c| c.type_ == type_)
 }
 
 /// Whether the condition of `type_` exists with status `True`.
@@ -556,8 +591,7 @@ pub fn rollout_progressing(rollout: &Rollout, new_status: &RolloutStatus) -> boo
             (new_status.current_step_index, old.current_step_index),
             (Some(new), Some(old)) if new != old
         );
-        let step_hash_changed =
-            text(&new_status.current_step_hash) != text(&old.current_step_hash);
+        let step_hash_changed = text(&new_status.current_step_hash) != text(&old.current_step_hash);
         strategy_progress = stable_changed || index_changed || step_hash_changed;
     }
 
@@ -630,7 +664,11 @@ pub fn progress_deadline_seconds(rollout: &Rollout) -> i32 {
 /// while it says `RolloutAborted`/`RolloutPaused` (a retry must not time out on an old abort);
 /// always once it says `ProgressDeadlineExceeded`; otherwise when `lastUpdateTime + deadline` is
 /// strictly before `now`.
-pub fn rollout_timed_out(rollout: &Rollout, new_status: &RolloutStatus, now: DateTime<Utc>) -> bool {
+pub fn rollout_timed_out(
+    rollout: &Rollout,
+    new_status: &RolloutStatus,
+    now: DateTime<Utc>,
+) -> bool {
     let Some(progressing) = get_condition(new_status, condition::PROGRESSING) else {
         return false;
     };
@@ -664,7 +702,10 @@ fn go_zero_time() -> Time {
 /// and message, with its `lastTransitionTime` used for both timestamps. A missing timestamp (Go's
 /// zero time) becomes 0001-01-01T00:00:00Z; Go would write `null`, which our type cannot hold.
 pub fn replica_set_to_rollout_condition(cond: &ReplicaSetCondition) -> RolloutCondition {
-    let time = cond.last_transition_time.clone().unwrap_or_else(go_zero_time);
+    let time = cond
+        .last_transition_time
+        .clone()
+        .unwrap_or_else(go_zero_time);
     RolloutCondition {
         type_: cond.type_.clone(),
         status: cond.status.clone(),
@@ -734,13 +775,22 @@ mod tests {
 
     #[test]
     fn messages_match_argo_format_strings() {
-        assert_eq!(new_rs_created_message("x"), r#"Created new replica set "x""#);
-        assert_eq!(found_new_rs_message("ro-abc"), r#"Found new replica set "ro-abc""#);
+        assert_eq!(
+            new_rs_created_message("x"),
+            r#"Created new replica set "x""#
+        );
+        assert_eq!(
+            found_new_rs_message("ro-abc"),
+            r#"Found new replica set "ro-abc""#
+        );
         assert_eq!(
             progressing_message("ro", Some("ro-abc")),
             r#"ReplicaSet "ro-abc" is progressing."#
         );
-        assert_eq!(progressing_message("ro", None), r#"Rollout "ro" is progressing."#);
+        assert_eq!(
+            progressing_message("ro", None),
+            r#"Rollout "ro" is progressing."#
+        );
         assert_eq!(
             timed_out_message("ro", Some("ro-abc")),
             r#"ReplicaSet "ro-abc" has timed out progressing."#
@@ -757,7 +807,10 @@ mod tests {
             failed_rs_create_message("ro-abc", "quota exceeded"),
             r#"Failed to create new replica set "ro-abc": quota exceeded"#
         );
-        assert_eq!(rollout_aborted_message(3, ""), "Rollout aborted update to revision 3");
+        assert_eq!(
+            rollout_aborted_message(3, ""),
+            "Rollout aborted update to revision 3"
+        );
         assert_eq!(
             rollout_aborted_message(3, r#"ReplicaSet "x" has timed out progressing."#),
             r#"Rollout aborted update to revision 3: ReplicaSet "x" has timed out progressing."#
@@ -783,28 +836,46 @@ mod tests {
             "Scaled up ReplicaSet ro-abc (revision 2) from 0 to 5"
         );
         // %q escapes like Go.
-        assert_eq!(new_rs_created_message("a\"b"), r#"Created new replica set "a\"b""#);
+        assert_eq!(
+            new_rs_created_message("a\"b"),
+            r#"Created new replica set "a\"b""#
+        );
     }
 
     #[test]
     fn fixed_conditions_have_exact_strings() {
         let paused = paused_condition(false, at(0));
         assert_eq!(
-            (paused.type_.as_str(), paused.status.as_str(), paused.reason.as_str(), paused.message.as_str()),
+            (
+                paused.type_.as_str(),
+                paused.status.as_str(),
+                paused.reason.as_str(),
+                paused.message.as_str()
+            ),
             ("Paused", "False", "RolloutPaused", "Rollout is paused")
         );
         let completed = completed_condition(true, at(0));
         assert_eq!(
-            (completed.status.as_str(), completed.reason.as_str(), completed.message.as_str()),
+            (
+                completed.status.as_str(),
+                completed.reason.as_str(),
+                completed.message.as_str()
+            ),
             ("True", "RolloutCompleted", "RolloutCompleted")
         );
         let available = available_condition(false, at(0));
         assert_eq!(
             (available.reason.as_str(), available.message.as_str()),
-            ("AvailableReason", "Rollout does not have minimum availability")
+            (
+                "AvailableReason",
+                "Rollout does not have minimum availability"
+            )
         );
         assert_eq!(healthy_condition(true, at(0)).message, "Rollout is healthy");
-        assert_eq!(healthy_condition(false, at(0)).message, "Rollout is not healthy");
+        assert_eq!(
+            healthy_condition(false, at(0)).message,
+            "Rollout is not healthy"
+        );
     }
 
     #[test]
@@ -818,7 +889,11 @@ mod tests {
         assert!(get_condition(&RolloutStatus::default(), "Available").is_none());
         assert!(is_condition_true(&status, "Available"));
         assert!(!is_condition_true(&status, "InvalidSpec"));
-        assert!(has_condition_reason(&status, "InvalidSpec", "ForSomeReason"));
+        assert!(has_condition_reason(
+            &status,
+            "InvalidSpec",
+            "ForSomeReason"
+        ));
     }
 
     /// Table from Argo's `TestSetCondition`, plus the ordering and timestamp rules.
@@ -834,7 +909,8 @@ mod tests {
         let invalid = || cond("InvalidSpec", "False", "ForSomeReason", "", 0);
         let invalid2 = || cond("InvalidSpec", "True", "BecauseItIs", "", 0);
         let available = || cond("Available", "True", "AwesomeController", "", 0);
-        let progressing = |status, reason, message, t| cond("Progressing", status, reason, message, t);
+        let progressing =
+            |status, reason, message, t| cond("Progressing", status, reason, message, t);
 
         let cases = vec![
             Case {
@@ -924,7 +1000,12 @@ mod tests {
             if status.conditions.as_ref().is_some_and(Vec::is_empty) {
                 status.conditions = None;
             }
-            assert_eq!(set_condition(&mut status, case.set), case.changed, "{}", case.name);
+            assert_eq!(
+                set_condition(&mut status, case.set),
+                case.changed,
+                "{}",
+                case.name
+            );
             assert_eq!(status.conditions.unwrap(), case.after, "{}", case.name);
         }
     }
@@ -936,7 +1017,10 @@ mod tests {
             cond("Available", "True", "AvailableReason", "", 0),
             cond("Progressing", "True", "B", "", 0),
         ]);
-        assert!(set_condition(&mut status, cond("Progressing", "False", "C", "", 1)));
+        assert!(set_condition(
+            &mut status,
+            cond("Progressing", "False", "C", "", 1)
+        ));
         assert_eq!(types(&status), ["Available", "Progressing"]);
     }
 
@@ -972,10 +1056,20 @@ mod tests {
         let p = get_condition(&status, "Progressing").unwrap();
         assert_eq!(p.message, "new");
         assert_eq!(p.last_update_time, k8s_time(at(90)));
-        assert_eq!(p.last_transition_time, k8s_time(at(0)), "True → True keeps the transition");
+        assert_eq!(
+            p.last_transition_time,
+            k8s_time(at(0)),
+            "True → True keeps the transition"
+        );
 
         // From a non-True Progressing condition the transition time is the new one.
-        let paused = cond("Progressing", "Unknown", "RolloutResumed", "Rollout is resumed", 0);
+        let paused = cond(
+            "Progressing",
+            "Unknown",
+            "RolloutResumed",
+            "Rollout is resumed",
+            0,
+        );
         let mut status = with(vec![paused.clone()]);
         refresh_progressing_condition(
             &mut status,
@@ -993,7 +1087,13 @@ mod tests {
 
     #[test]
     fn invalid_spec_is_replaced_when_its_message_changes() {
-        let mut status = with(vec![cond("Progressing", "True", "ReplicaSetUpdated", "", 0)]);
+        let mut status = with(vec![cond(
+            "Progressing",
+            "True",
+            "ReplicaSetUpdated",
+            "",
+            0,
+        )]);
         assert!(set_invalid_spec_condition(&mut status, "first", at(0)));
         assert!(set_condition(
             &mut status,
@@ -1009,7 +1109,10 @@ mod tests {
         let invalid = get_condition(&status, "InvalidSpec").unwrap();
         assert_eq!(invalid.message, "second");
         assert_eq!(invalid.last_transition_time, k8s_time(at(20)));
-        assert_eq!((invalid.status.as_str(), invalid.reason.as_str()), ("True", "InvalidSpec"));
+        assert_eq!(
+            (invalid.status.as_str(), invalid.reason.as_str()),
+            ("True", "InvalidSpec")
+        );
     }
 
     fn bg_rollout(status: RolloutStatus) -> Rollout {
@@ -1066,7 +1169,12 @@ mod tests {
         }
     }
 
-    fn canary_status(c: (i32, i32, i32, i32), stable: &str, index: i32, hash: &str) -> RolloutStatus {
+    fn canary_status(
+        c: (i32, i32, i32, i32),
+        stable: &str,
+        index: i32,
+        hash: &str,
+    ) -> RolloutStatus {
         RolloutStatus {
             stable_rs: Some(stable.into()),
             current_step_index: Some(index),
@@ -1149,7 +1257,11 @@ mod tests {
         ];
         // Argo's test passes the rollout as the *old* side and the table status as the new one.
         for (name, rollout, new_status, expected) in cases {
-            assert_eq!(rollout_progressing(&rollout, &new_status), expected, "{name}");
+            assert_eq!(
+                rollout_progressing(&rollout, &new_status),
+                expected,
+                "{name}"
+            );
         }
     }
 
@@ -1205,18 +1317,62 @@ mod tests {
         };
         let cases: Vec<(&str, Rollout, bool)> = vec![
             ("bg complete", bg(5, (5, 5, 5, 5), "hash", "hash"), true),
-            ("bg complete with extra old replicas", bg(5, (6, 5, 5, 5), "hash", "hash"), true),
-            ("bg active not on current", bg(1, (1, 1, 1, 1), "not-active", ""), false),
-            ("bg preview not on current", bg(1, (1, 1, 1, 1), "hash", ""), false),
-            ("canary with steps, index at end", canary("hash", true, Some(1)), true),
-            ("canary with steps, step left", canary("hash", true, Some(0)), false),
+            (
+                "bg complete with extra old replicas",
+                bg(5, (6, 5, 5, 5), "hash", "hash"),
+                true,
+            ),
+            (
+                "bg active not on current",
+                bg(1, (1, 1, 1, 1), "not-active", ""),
+                false,
+            ),
+            (
+                "bg preview not on current",
+                bg(1, (1, 1, 1, 1), "hash", ""),
+                false,
+            ),
+            (
+                "canary with steps, index at end",
+                canary("hash", true, Some(1)),
+                true,
+            ),
+            (
+                "canary with steps, step left",
+                canary("hash", true, Some(0)),
+                false,
+            ),
             ("canary without steps", canary("hash", false, None), true),
-            ("canary stable differs", canary("not-active", false, None), false),
-            ("argo: canary stable 'active'", canary("active", true, Some(1)), false),
-            ("min but not all available", base(5, (5, 5, 5, 4), true), false),
-            ("available but not all updated", base(5, (5, 4, 5, 5), true), false),
-            ("no strategy: extra old pods still healthy", base(1, (2, 1, 1, 1), true), true),
-            ("observed generation mismatch", base(1, (1, 1, 1, 1), false), false),
+            (
+                "canary stable differs",
+                canary("not-active", false, None),
+                false,
+            ),
+            (
+                "argo: canary stable 'active'",
+                canary("active", true, Some(1)),
+                false,
+            ),
+            (
+                "min but not all available",
+                base(5, (5, 5, 5, 4), true),
+                false,
+            ),
+            (
+                "available but not all updated",
+                base(5, (5, 4, 5, 5), true),
+                false,
+            ),
+            (
+                "no strategy: extra old pods still healthy",
+                base(1, (2, 1, 1, 1), true),
+                true,
+            ),
+            (
+                "observed generation mismatch",
+                base(1, (1, 1, 1, 1), false),
+                false,
+            ),
         ];
         for (name, rollout, expected) in cases {
             let status = rollout.status.clone().unwrap();
@@ -1234,7 +1390,10 @@ mod tests {
         assert!(rollout_completed(&status));
         status.stable_rs = Some("not-current-pod-hash".into());
         assert!(!rollout_completed(&status));
-        assert!(!rollout_completed(&RolloutStatus::default()), "empty stable never completes");
+        assert!(
+            !rollout_completed(&RolloutStatus::default()),
+            "empty stable never completes"
+        );
     }
 
     /// Argo's `TestRolloutTimedOut` with an explicit clock.
@@ -1246,13 +1405,48 @@ mod tests {
         };
         let cases: Vec<(&str, Option<i32>, RolloutStatus, bool)> = vec![
             ("no progressing condition", Some(0), with(vec![]), false),
-            ("already timed out", Some(0), progressing(TIMED_OUT_REASON, 100), true),
-            ("not timed out", Some(30), progressing(REPLICA_SET_UPDATED_REASON, 90), false),
-            ("timed out", Some(5), progressing(REPLICA_SET_UPDATED_REASON, 90), true),
-            ("paused never times out", Some(5), progressing(ROLLOUT_PAUSED_REASON, 90), false),
-            ("aborted never times out", Some(5), progressing(ROLLOUT_ABORTED_REASON, 90), false),
-            ("deadline exactly now is not past", Some(10), progressing(REPLICA_SET_UPDATED_REASON, 90), false),
-            ("default deadline 600", None, progressing(REPLICA_SET_UPDATED_REASON, -501), true),
+            (
+                "already timed out",
+                Some(0),
+                progressing(TIMED_OUT_REASON, 100),
+                true,
+            ),
+            (
+                "not timed out",
+                Some(30),
+                progressing(REPLICA_SET_UPDATED_REASON, 90),
+                false,
+            ),
+            (
+                "timed out",
+                Some(5),
+                progressing(REPLICA_SET_UPDATED_REASON, 90),
+                true,
+            ),
+            (
+                "paused never times out",
+                Some(5),
+                progressing(ROLLOUT_PAUSED_REASON, 90),
+                false,
+            ),
+            (
+                "aborted never times out",
+                Some(5),
+                progressing(ROLLOUT_ABORTED_REASON, 90),
+                false,
+            ),
+            (
+                "deadline exactly now is not past",
+                Some(10),
+                progressing(REPLICA_SET_UPDATED_REASON, 90),
+                false,
+            ),
+            (
+                "default deadline 600",
+                None,
+                progressing(REPLICA_SET_UPDATED_REASON, -501),
+                true,
+            ),
         ];
         for (name, deadline, status, expected) in cases {
             let mut ro = Rollout::new("ro", RolloutSpec::default());
@@ -1309,7 +1503,9 @@ mod tests {
 
         let clean = rs_with(vec![]);
         assert_eq!(
-            replica_failure_condition(Some(&clean), &[clean.clone(), old.clone()]).unwrap().message,
+            replica_failure_condition(Some(&clean), &[clean.clone(), old.clone()])
+                .unwrap()
+                .message,
             "old"
         );
         assert!(replica_failure_condition(None, &[clean]).is_none());

@@ -1,0 +1,2086 @@
+//! ReplicaSet identity and bookkeeping for a Rollout, as Argo Rollouts v1.9.1 does it.
+//!
+//! Everything here is a pure function over `k8s-openapi` ReplicaSets and our [`Rollout`]: no
+//! I/O, and the clock is a `now` argument. It ports the parts of Argo's `utils/replicaset`,
+//! `utils/annotations`, `utils/defaults` and `rollout/{sync,replicaset,ephemeralmetadata}.go`
+//! that decide *which* ReplicaSet is which, *what* a new ReplicaSet looks like and *which
+//! annotations* are written, because those are wire-visible: a controller that takes over from
+//! Argo must recognise Argo's ReplicaSets, name and label new ones identically, and keep the
+//! revision bookkeeping going without a hiccup.
+//!
+//! The pieces, in the order a reconcile uses them:
+//!
+//! 1. Identity: [`find_new_replica_set`] (hash label of the v1.9.1 hash, then the ≤ 1.8 hash,
+//!    then semantic template equality), [`find_old_replica_sets`], [`get_stable_rs`],
+//!    [`get_other_rss`], or all of them at once with [`classify`].
+//! 2. Revisions: [`revision`], [`max_revision`], [`next_revision`], and for an existing new
+//!    ReplicaSet [`sync_replica_set_revision`] (revision bump, Rollout annotations,
+//!    `minReadySeconds`, injected anti-affinity).
+//! 3. Creation: [`new_replica_set`] builds the object `createDesiredReplicaSet` would create;
+//!    [`pod_template_equal_ignore_hash`] is also the hash-collision check after `AlreadyExists`.
+//! 4. Scaling bookkeeping: desired-replicas annotation ([`set_replicas_annotation`],
+//!    [`replicas_annotations_need_update`], [`scale_replica_set`]), scale-down deadlines
+//!    ([`scale_down_delay_helper`] and friends), [`is_replica_set_referenced`].
+//! 5. Clean-up: [`replica_sets_to_delete`] for `revisionHistoryLimit`.
+//!
+//! Counting helpers ([`replica_count`], [`available_replica_count`], …) and the defaults of
+//! `defaults.go` ([`revision_history_limit`], [`scale_down_delay_seconds`], …) are used by both
+//! planners.
+
+use std::{
+    cmp::Ordering,
+    collections::BTreeMap,
+    fmt::Write as _,
+    time::Duration,
+};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use k8s_openapi::{
+    api::{
+        apps::v1::{ReplicaSet, ReplicaSetSpec},
+        core::v1::{
+            Affinity, Pod, PodAffinityTerm, PodAntiAffinity, PodTemplateSpec, Service,
+            WeightedPodAffinityTerm,
+        },
+    },
+    apimachinery::pkg::{
+        apis::meta::v1::{LabelSelector, LabelSelectorRequirement, ObjectMeta, OwnerReference},
+        util::intstr::IntOrString,
+    },
+};
+use serde_json::{Map, Value};
+
+// STUB: replace with `use super::hash::{...}` once src/replicaset/hash.rs exists.
+use stub_hash::{HashError, legacy_pod_template_hash, pod_template_hash};
+// STUB
+mod stub_hash {
+    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    #[error("stub")]
+    pub struct HashError;
+    fn fnv(bytes: &[u8], collision_count: Option<i32>) -> String {
+        let mut h: u32 = 0x811c9dc5;
+        let mut feed = |b: u8| {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x01000193);
+        };
+        bytes.iter().for_each(|&b| feed(b));
+        if let Some(c) = collision_count {
+            (c as u32).to_le_bytes().into_iter().chain([0; 4]).for_each(&mut feed);
+        }
+        let alphabet = b"bcdfghjklmnpqrstvwxz2456789";
+        h.to_string().bytes().map(|b| alphabet[usize::from(b) % 27] as char).collect()
+    }
+    pub fn pod_template_hash(t: &serde_json::Value, c: Option<i32>) -> Result<String, HashError> {
+        Ok(fnv(t.to_string().as_bytes(), c))
+    }
+    pub fn legacy_pod_template_hash(t: &serde_json::Value, c: Option<i32>) -> Result<String, HashError> {
+        Ok(fnv(format!("legacy{t}").as_bytes(), c))
+    }
+}
+use crate::{
+    canary::intstr::{self, DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, Fenceposts},
+    crd::{
+        AntiAffinity, GROUP, PodTemplateMetadata, Rollout, RolloutStatus, VERSION,
+        keys::{
+            DESIRED_REPLICAS, EPHEMERAL_METADATA, POD_TEMPLATE_HASH, REVISION, REVISION_HISTORY,
+            SCALE_DOWN_DEADLINE,
+        },
+    },
+};
+
+// ------------------------------------------------------------------------------------------------
+// Defaults (utils/defaults/defaults.go)
+// ------------------------------------------------------------------------------------------------
+
+/// `spec.replicas` when absent. The controller also writes it back to the spec (HPA needs it).
+pub const DEFAULT_REPLICAS: i32 = 1;
+/// Old ReplicaSets kept when `spec.revisionHistoryLimit` is absent.
+pub const DEFAULT_REVISION_HISTORY_LIMIT: i32 = 10;
+/// Successful AnalysisRuns/Experiments kept when `spec.analysis.successfulRunHistoryLimit` is absent.
+pub const DEFAULT_ANALYSIS_RUN_SUCCESSFUL_HISTORY_LIMIT: i32 = 5;
+/// Unsuccessful AnalysisRuns/Experiments kept when `spec.analysis.unsuccessfulRunHistoryLimit` is absent.
+pub const DEFAULT_ANALYSIS_RUN_UNSUCCESSFUL_HISTORY_LIMIT: i32 = 5;
+/// `spec.progressDeadlineSeconds` when absent.
+pub const DEFAULT_PROGRESS_DEADLINE_SECONDS: i32 = 600;
+/// `scaleDownDelaySeconds` when absent (blue-green, and traffic-routed canary only).
+pub const DEFAULT_SCALE_DOWN_DELAY_SECONDS: i32 = 30;
+/// `abortScaleDownDelaySeconds` when absent (blue-green, and traffic-routed canary only).
+pub const DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS: i32 = 30;
+/// `blueGreen.autoPromotionEnabled` when absent.
+pub const DEFAULT_AUTO_PROMOTION_ENABLED: bool = true;
+
+/// Argo's controller-kind for owner references: `argoproj.io/v1alpha1`, `Rollout`.
+pub const ROLLOUT_KIND: &str = "Rollout";
+
+/// Rollout annotations never copied onto a ReplicaSet: the revision bookkeeping is the
+/// ReplicaSet's own (the Rollout's copy may be stale), and kubectl's and the notification
+/// engine's private state would be misleading there.
+pub const ANNOTATIONS_NOT_COPIED: [&str; 5] = [
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION,
+    REVISION_HISTORY,
+    DESIRED_REPLICAS,
+    "notified.notifications.argoproj.io",
+];
+
+/// `spec.replicas`, or 1 when absent (`GetReplicasOrDefault`).
+pub fn replicas_or_default(replicas: Option<i32>) -> i32 {
+    replicas.unwrap_or(DEFAULT_REPLICAS)
+}
+
+/// The Rollout's desired pod count (`spec.replicas`, default 1).
+pub fn rollout_replicas(rollout: &Rollout) -> i32 {
+    replicas_or_default(rollout.spec.replicas)
+}
+
+/// `spec.revisionHistoryLimit`, default 10.
+pub fn revision_history_limit(rollout: &Rollout) -> i32 {
+    rollout
+        .spec
+        .revision_history_limit
+        .unwrap_or(DEFAULT_REVISION_HISTORY_LIMIT)
+}
+
+/// `spec.progressDeadlineSeconds`, default 600.
+pub fn progress_deadline_seconds(rollout: &Rollout) -> i32 {
+    rollout
+        .spec
+        .progress_deadline_seconds
+        .unwrap_or(DEFAULT_PROGRESS_DEADLINE_SECONDS)
+}
+
+/// `spec.analysis.successfulRunHistoryLimit`, default 5.
+pub fn analysis_run_successful_history_limit(rollout: &Rollout) -> i32 {
+    rollout
+        .spec
+        .analysis
+        .as_ref()
+        .and_then(|a| a.successful_run_history_limit)
+        .unwrap_or(DEFAULT_ANALYSIS_RUN_SUCCESSFUL_HISTORY_LIMIT)
+}
+
+/// `spec.analysis.unsuccessfulRunHistoryLimit`, default 5.
+pub fn analysis_run_unsuccessful_history_limit(rollout: &Rollout) -> i32 {
+    rollout
+        .spec
+        .analysis
+        .as_ref()
+        .and_then(|a| a.unsuccessful_run_history_limit)
+        .unwrap_or(DEFAULT_ANALYSIS_RUN_UNSUCCESSFUL_HISTORY_LIMIT)
+}
+
+/// Seconds an old ReplicaSet keeps running after it stopped receiving traffic
+/// (`GetScaleDownDelaySecondsOrDefault`).
+///
+/// Blue-green: `scaleDownDelaySeconds`, default 30. Canary: the same, but **only with traffic
+/// routing**; a basic canary shifts traffic by pod counts, so there is nothing to wait for and
+/// the delay is 0 whatever the spec says.
+pub fn scale_down_delay_seconds(rollout: &Rollout) -> i32 {
+    let strategy = &rollout.spec.strategy;
+    let mut seconds = 0;
+    if let Some(bg) = &strategy.blue_green {
+        seconds = bg
+            .scale_down_delay_seconds
+            .unwrap_or(DEFAULT_SCALE_DOWN_DELAY_SECONDS);
+    }
+    if let Some(canary) = &strategy.canary
+        && canary.traffic_routing.is_some()
+    {
+        seconds = canary
+            .scale_down_delay_seconds
+            .unwrap_or(DEFAULT_SCALE_DOWN_DELAY_SECONDS);
+    }
+    seconds
+}
+
+/// How long an aborted canary or preview ReplicaSet is kept up
+/// (`GetAbortScaleDownDelaySecondsOrDefault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AbortScaleDownDelay {
+    /// Seconds to wait; `None` means "never scale it down" (`abortScaleDownDelaySeconds: 0`).
+    /// `Some(0)` (basic canary, or no strategy) means "scale down at once".
+    pub seconds: Option<i32>,
+    /// Whether the spec set the field. With `dynamicStableScale`, an *unset* field disables the
+    /// delay entirely, so callers need to know.
+    pub explicit: bool,
+}
+
+/// `abortScaleDownDelaySeconds` resolved as Argo does: default 30 for blue-green and
+/// traffic-routed canary, 0 (immediate) for a basic canary, and an explicit 0 turns into
+/// "never" (`seconds: None`).
+pub fn abort_scale_down_delay(rollout: &Rollout) -> AbortScaleDownDelay {
+    let strategy = &rollout.spec.strategy;
+    let configured = if let Some(bg) = &strategy.blue_green {
+        Some(bg.abort_scale_down_delay_seconds)
+    } else if let Some(canary) = &strategy.canary
+        && canary.traffic_routing.is_some()
+    {
+        Some(canary.abort_scale_down_delay_seconds)
+    } else {
+        None
+    };
+    match configured {
+        None => AbortScaleDownDelay {
+            seconds: Some(0),
+            explicit: false,
+        },
+        Some(None) => AbortScaleDownDelay {
+            seconds: Some(DEFAULT_ABORT_SCALE_DOWN_DELAY_SECONDS),
+            explicit: false,
+        },
+        Some(Some(0)) => AbortScaleDownDelay {
+            seconds: None,
+            explicit: true,
+        },
+        Some(Some(seconds)) => AbortScaleDownDelay {
+            seconds: Some(seconds),
+            explicit: true,
+        },
+    }
+}
+
+/// `blueGreen.autoPromotionEnabled`, default true (also true for a canary).
+pub fn auto_promotion_enabled(rollout: &Rollout) -> bool {
+    rollout
+        .spec
+        .strategy
+        .blue_green
+        .as_ref()
+        .and_then(|bg| bg.auto_promotion_enabled)
+        .unwrap_or(DEFAULT_AUTO_PROMOTION_ENABLED)
+}
+
+/// `canary.maxSurge`, default `"25"` (a string, hence 25%: every string is a percentage).
+pub fn max_surge_or_default(rollout: &Rollout) -> IntOrString {
+    rollout
+        .spec
+        .strategy
+        .canary
+        .as_ref()
+        .and_then(|c| c.max_surge.clone())
+        .unwrap_or_else(|| IntOrString::String(DEFAULT_MAX_SURGE.to_owned()))
+}
+
+/// `blueGreen.maxUnavailable`, else `canary.maxUnavailable`, default `"25"` (25%).
+pub fn max_unavailable_or_default(rollout: &Rollout) -> IntOrString {
+    let strategy = &rollout.spec.strategy;
+    strategy
+        .blue_green
+        .as_ref()
+        .and_then(|bg| bg.max_unavailable.clone())
+        .or_else(|| {
+            strategy
+                .canary
+                .as_ref()
+                .and_then(|c| c.max_unavailable.clone())
+        })
+        .unwrap_or_else(|| IntOrString::String(DEFAULT_MAX_UNAVAILABLE.to_owned()))
+}
+
+/// Pods allowed above `spec.replicas` (`MaxSurge`): 0 for blue-green; for a canary the resolved
+/// fencepost (0 if the value does not parse, as Argo ignores the error).
+pub fn max_surge(rollout: &Rollout) -> i32 {
+    let Some(canary) = &rollout.spec.strategy.canary else {
+        return 0;
+    };
+    Fenceposts::resolve_canary(
+        canary.max_surge.as_ref(),
+        canary.max_unavailable.as_ref(),
+        rollout_replicas(rollout),
+    )
+    .unwrap_or_default()
+    .max_surge
+}
+
+/// Pods allowed to be unavailable (`MaxUnavailable`), capped at `spec.replicas`; 0 when the
+/// value does not parse (Argo ignores the error).
+pub fn max_unavailable(rollout: &Rollout) -> i32 {
+    let replicas = rollout_replicas(rollout);
+    match &rollout.spec.strategy.canary {
+        Some(canary) => Fenceposts::resolve_canary(
+            canary.max_surge.as_ref(),
+            canary.max_unavailable.as_ref(),
+            replicas,
+        )
+        .unwrap_or_default()
+        .max_unavailable,
+        None => intstr::resolve_blue_green_max_unavailable(
+            Some(&max_unavailable_or_default(rollout)),
+            replicas,
+        )
+        .unwrap_or(0),
+    }
+}
+
+/// How many old ReplicaSets may sit out their scale-down delay at once
+/// (`scaleDownDelayRevisionLimit`, unlimited when absent: `i32::MAX`).
+pub fn scale_down_delay_revision_limit(rollout: &Rollout) -> i32 {
+    let strategy = &rollout.spec.strategy;
+    let bg = strategy
+        .blue_green
+        .as_ref()
+        .and_then(|bg| bg.scale_down_delay_revision_limit);
+    let canary = strategy
+        .canary
+        .as_ref()
+        .and_then(|c| c.scale_down_delay_revision_limit);
+    bg.or(canary).unwrap_or(i32::MAX)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Small accessors
+// ------------------------------------------------------------------------------------------------
+
+fn status(rollout: &Rollout) -> Option<&RolloutStatus> {
+    rollout.status.as_ref()
+}
+
+/// `status.stableRS`, if set and non-empty.
+pub fn stable_hash(rollout: &Rollout) -> Option<&str> {
+    status(rollout)
+        .and_then(|s| s.stable_rs.as_deref())
+        .filter(|h| !h.is_empty())
+}
+
+/// The `rollouts-pod-template-hash` label of a ReplicaSet (`GetPodTemplateHash`).
+pub fn pod_hash(rs: &ReplicaSet) -> Option<&str> {
+    rs.metadata
+        .labels
+        .as_ref()?
+        .get(POD_TEMPLATE_HASH)
+        .map(String::as_str)
+}
+
+/// `metadata.name`, or `""`.
+pub fn rs_name(rs: &ReplicaSet) -> &str {
+    rs.metadata.name.as_deref().unwrap_or("")
+}
+
+/// `spec.replicas`, defaulting a missing value to 1 as the API server does (Argo dereferences
+/// the pointer, which the API server has always filled in).
+pub fn spec_replicas(rs: &ReplicaSet) -> i32 {
+    rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+}
+
+/// `status.replicas` (pods that exist), 0 without a status.
+pub fn status_replicas(rs: &ReplicaSet) -> i32 {
+    rs.status.as_ref().map_or(0, |s| s.replicas)
+}
+
+/// `status.availableReplicas`, 0 when absent.
+pub fn available_replicas(rs: &ReplicaSet) -> i32 {
+    rs.status
+        .as_ref()
+        .and_then(|s| s.available_replicas)
+        .unwrap_or(0)
+}
+
+/// `status.readyReplicas`, 0 when absent.
+pub fn ready_replicas(rs: &ReplicaSet) -> i32 {
+    rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0)
+}
+
+fn annotation<'a>(rs: &'a ReplicaSet, key: &str) -> Option<&'a str> {
+    rs.metadata
+        .annotations
+        .as_ref()?
+        .get(key)
+        .map(String::as_str)
+}
+
+/// Whether two handles denote the same ReplicaSet: by UID when both have one, else by name.
+/// (Argo compares UIDs; objects from the API server always carry one.)
+fn same_rs(a: &ReplicaSet, b: &ReplicaSet) -> bool {
+    match (&a.metadata.uid, &b.metadata.uid) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.metadata.name == b.metadata.name,
+    }
+}
+
+/// Creation-time order with the name as tie-breaker (`controller.ReplicaSetsByCreationTimestamp`).
+/// A missing timestamp is Go's zero time, i.e. the oldest.
+fn by_creation(a: &ReplicaSet, b: &ReplicaSet) -> Ordering {
+    a.metadata
+        .creation_timestamp
+        .cmp(&b.metadata.creation_timestamp)
+        .then_with(|| rs_name(a).cmp(rs_name(b)))
+}
+
+// ------------------------------------------------------------------------------------------------
+// Counting (utils/replicaset/replicaset.go)
+// ------------------------------------------------------------------------------------------------
+
+/// Sum of `spec.replicas` (`GetReplicaCountForReplicaSets`).
+///
+/// All counting helpers accept anything iterable over `&ReplicaSet`: a slice, a `Vec<&_>`, or an
+/// `Option<&_>` for "the new RS, if any".
+pub fn replica_count<'a>(rss: impl IntoIterator<Item = &'a ReplicaSet>) -> i32 {
+    rss.into_iter().map(spec_replicas).sum()
+}
+
+/// Sum of `status.availableReplicas` (`GetAvailableReplicaCountForReplicaSets`).
+pub fn available_replica_count<'a>(rss: impl IntoIterator<Item = &'a ReplicaSet>) -> i32 {
+    rss.into_iter().map(available_replicas).sum()
+}
+
+/// Sum of `status.replicas` (`GetActualReplicaCountForReplicaSets`).
+pub fn actual_replica_count<'a>(rss: impl IntoIterator<Item = &'a ReplicaSet>) -> i32 {
+    rss.into_iter().map(status_replicas).sum()
+}
+
+/// Sum of `status.readyReplicas` (`GetReadyReplicaCountForReplicaSets`).
+pub fn ready_replica_count<'a>(rss: impl IntoIterator<Item = &'a ReplicaSet>) -> i32 {
+    rss.into_iter().map(ready_replicas).sum()
+}
+
+/// Scaled up and every desired pod available (`IsReplicaSetAvailable`): `spec.replicas` ≠ 0,
+/// at least one pod available, and `spec.replicas ≤ availableReplicas`.
+pub fn is_replica_set_available(rs: &ReplicaSet) -> bool {
+    let replicas = rs.spec.as_ref().and_then(|s| s.replicas);
+    let available = available_replicas(rs);
+    matches!(replicas, Some(r) if r != 0 && available != 0 && r <= available)
+}
+
+/// At least one pod available (`IsReplicaSetPartiallyAvailable`).
+pub fn is_replica_set_partially_available(rs: &ReplicaSet) -> bool {
+    available_replicas(rs) > 0
+}
+
+/// Has, or ought to have, pods: `spec.replicas > 0` (`controller.FilterActiveReplicaSets`).
+pub fn is_active(rs: &ReplicaSet) -> bool {
+    spec_replicas(rs) > 0
+}
+
+/// The active ReplicaSets among `rss`, in order.
+pub fn filter_active<'a>(rss: impl IntoIterator<Item = &'a ReplicaSet>) -> Vec<&'a ReplicaSet> {
+    rss.into_iter().filter(|rs| is_active(rs)).collect()
+}
+
+/// Whether the new ReplicaSet runs the whole rollout (`annotations.IsSaturated`): spec, the
+/// desired-replicas annotation and the available count all equal `spec.replicas`.
+/// Blue-green waits for this before pre-promotion analysis and the service switch.
+pub fn is_saturated(rollout: &Rollout, rs: &ReplicaSet) -> bool {
+    let replicas = rollout_replicas(rollout);
+    desired_replicas_annotation(rs).is_some_and(|desired| {
+        spec_replicas(rs) == replicas && desired == replicas && available_replicas(rs) == replicas
+    })
+}
+
+/// Whether `spec.replicas` was changed under a running rollout (`isScalingEvent`): the
+/// desired-replicas annotation of the new or stable ReplicaSet (only those that are active;
+/// middle ReplicaSets are never re-annotated) differs from `spec.replicas`. Such a reconcile only
+/// rescales (`syncReplicasOnly`).
+pub fn is_scaling_event(
+    rollout: &Rollout,
+    new_rs: Option<&ReplicaSet>,
+    stable_rs: Option<&ReplicaSet>,
+) -> bool {
+    let replicas = rollout_replicas(rollout);
+    [new_rs, stable_rs]
+        .into_iter()
+        .flatten()
+        .filter(|rs| is_active(rs))
+        .filter_map(desired_replicas_annotation)
+        .any(|desired| desired != replicas)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Pods (availability with minReadySeconds, as the restart logic counts them)
+// ------------------------------------------------------------------------------------------------
+
+/// The pod's `Ready` condition is `True` (`podutil.IsPodReady`).
+pub fn is_pod_ready(pod: &Pod) -> bool {
+    ready_condition(pod).is_some_and(|c| c.status == "True")
+}
+
+fn ready_condition(pod: &Pod) -> Option<&k8s_openapi::api::core::v1::PodCondition> {
+    pod.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Ready")
+}
+
+/// Ready for at least `min_ready_seconds` at `now` (`podutil.IsPodAvailable`). With
+/// `min_ready_seconds == 0` readiness suffices; otherwise the Ready condition's
+/// `lastTransitionTime` must be set and at least that long ago.
+pub fn is_pod_available(pod: &Pod, min_ready_seconds: i32, now: DateTime<Utc>) -> bool {
+    if !is_pod_ready(pod) {
+        return false;
+    }
+    if min_ready_seconds == 0 {
+        return true;
+    }
+    let Some(since) = ready_condition(pod)
+        .and_then(|c| c.last_transition_time.as_ref())
+        .and_then(|t| to_chrono(&t.0))
+    else {
+        return false;
+    };
+    since + chrono::Duration::seconds(i64::from(min_ready_seconds)) <= now
+}
+
+/// Available pods that are not being deleted (`getAvailablePodCount`, used by restarts with
+/// the Rollout's `minReadySeconds`).
+pub fn available_pod_count<'a>(
+    pods: impl IntoIterator<Item = &'a Pod>,
+    min_ready_seconds: i32,
+    now: DateTime<Utc>,
+) -> i32 {
+    pods.into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| is_pod_available(p, min_ready_seconds, now))
+        .count() as i32
+}
+
+fn to_chrono(ts: &k8s_openapi::jiff::Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(ts.as_second(), ts.subsec_nanosecond().try_into().ok()?)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Revisions
+// ------------------------------------------------------------------------------------------------
+
+/// The `rollout.argoproj.io/revision` annotation as a number (`Revision`): 0 when absent, and
+/// also 0 when it does not parse (Argo logs and skips such ReplicaSets when taking the maximum).
+pub fn revision(rs: &ReplicaSet) -> i64 {
+    try_revision(rs).unwrap_or(0)
+}
+
+/// The revision annotation, `Ok(0)` when absent, an error when it is not a base-10 `i64`.
+pub fn try_revision(rs: &ReplicaSet) -> Result<i64, std::num::ParseIntError> {
+    annotation(rs, REVISION).map_or(Ok(0), str::parse)
+}
+
+/// The highest revision among `rss`, 0 if none (`MaxRevision`).
+pub fn max_revision<'a>(rss: impl IntoIterator<Item = &'a ReplicaSet>) -> i64 {
+    rss.into_iter()
+        .filter_map(|rs| try_revision(rs).ok())
+        .fold(0, i64::max)
+}
+
+/// The revision a new (or re-used) ReplicaSet gets: one more than the highest of the *old*
+/// ReplicaSets (everything except the new one).
+pub fn next_revision<'a>(old_rss: impl IntoIterator<Item = &'a ReplicaSet>) -> i64 {
+    max_revision(old_rss) + 1
+}
+
+/// Orders ReplicaSets by revision, oldest first, creation time breaking ties
+/// (`ReplicaSetsByRevisionNumber`). A revision that does not parse sorts before every parsable
+/// one (what Go's insertion sort does with Argo's comparator for such entries), and such entries
+/// are ordered by creation time among themselves.
+pub fn sort_by_revision(rss: &mut [&ReplicaSet]) {
+    rss.sort_by(|a, b| {
+        let ra = annotation(a, REVISION).and_then(|v| v.parse::<i64>().ok());
+        let rb = annotation(b, REVISION).and_then(|v| v.parse::<i64>().ok());
+        ra.cmp(&rb).then_with(|| {
+            a.metadata
+                .creation_timestamp
+                .cmp(&b.metadata.creation_timestamp)
+        })
+    });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Identity: new, old, stable, other
+// ------------------------------------------------------------------------------------------------
+
+/// The pod template of the Rollout as JSON, the input of the hash functions. An absent template
+/// is Go's zero `PodTemplateSpec`.
+pub fn template_json(rollout: &Rollout) -> Value {
+    match &rollout.spec.template {
+        Some(t) => serde_json::to_value(t),
+        None => serde_json::to_value(PodTemplateSpec::default()),
+    }
+    .unwrap_or(Value::Null)
+}
+
+/// The v1.9.1 pod-template hash of the Rollout's template with its `collisionCount`: the hash of
+/// the ReplicaSet a new template gets (`ComputePodTemplateHash`).
+pub fn current_pod_hash(rollout: &Rollout) -> Result<String, HashError> {
+    pod_template_hash(&template_json(rollout), collision_count(rollout))
+}
+
+fn collision_count(rollout: &Rollout) -> Option<i32> {
+    status(rollout).and_then(|s| s.collision_count)
+}
+
+/// Finds the ReplicaSet that runs the Rollout's current pod template (`FindNewReplicaSet`);
+/// returns its index in `rss`.
+///
+/// ReplicaSets are considered oldest first (creation time, then name), and three rules are
+/// tried in turn, each over the whole list:
+///
+/// 1. the hash label equals the v1.9.1 hash of the template (with `collisionCount`);
+/// 2. the hash label equals the ≤ 1.8 hash (same bytes with `"creationTimestamp":null`), so
+///    that a Rollout last handled by Argo ≤ 1.8 is picked up without a new ReplicaSet;
+/// 3. the templates are semantically equal ([`pod_template_equal_ignore_hash`]) once the live
+///    template is stripped of what the controller injected: the ephemeral metadata recorded in
+///    `rollout.argoproj.io/ephemeral-metadata` and the anti-affinity term on the hash label.
+///    This covers any other hash drift (other libraries, other controller versions).
+///
+/// A template change is detected by comparing `status.currentPodHash` with the *label* of the
+/// RS found here, so finding an RS through rule 2 or 3 restarts nothing. A hash error (a
+/// template the encoder cannot handle) skips rules 1 and 2.
+pub fn find_new_replica_set(rollout: &Rollout, rss: &[ReplicaSet]) -> Option<usize> {
+    let mut order: Vec<usize> = (0..rss.len()).collect();
+    order.sort_by(|&a, &b| by_creation(&rss[a], &rss[b]));
+
+    let template = template_json(rollout);
+    let collisions = collision_count(rollout);
+    let by_hash = |hash: Result<String, HashError>| {
+        let hash = hash.ok()?;
+        order
+            .iter()
+            .copied()
+            .find(|&i| pod_hash(&rss[i]) == Some(hash.as_str()))
+    };
+    if let Some(i) = by_hash(pod_template_hash(&template, collisions)) {
+        return Some(i);
+    }
+    if let Some(i) = by_hash(legacy_pod_template_hash(&template, collisions)) {
+        return Some(i);
+    }
+
+    let desired = rollout.spec.template.clone().unwrap_or_default();
+    order.into_iter().find(|&i| {
+        let live = live_template_without_injections(rollout, &rss[i]);
+        pod_template_equal_ignore_hash(&live, &desired)
+    })
+}
+
+/// The live template of `rs` without the ephemeral metadata and the anti-affinity term the
+/// controller injected, i.e. what the Rollout's own template should look like.
+fn live_template_without_injections(rollout: &Rollout, rs: &ReplicaSet) -> PodTemplateSpec {
+    let (stripped, _) = sync_replica_set_ephemeral_pod_metadata(rs, None);
+    let mut live = stripped
+        .spec
+        .and_then(|s| s.template)
+        .unwrap_or_default();
+    if let Some(spec) = live.spec.as_mut() {
+        spec.affinity = remove_injected_anti_affinity_rule(spec.affinity.as_ref(), rollout);
+    }
+    live
+}
+
+/// Every ReplicaSet except the new one (`FindOldReplicaSets`), in the given order.
+pub fn find_old_replica_sets<'a>(
+    rss: &'a [ReplicaSet],
+    new_rs: Option<&ReplicaSet>,
+) -> Vec<&'a ReplicaSet> {
+    rss.iter()
+        .filter(|rs| new_rs.is_none_or(|new| !same_rs(rs, new)))
+        .collect()
+}
+
+/// The ReplicaSet whose hash label is `status.stableRS` (`GetStableRS`): the new one if it is
+/// stable, else the first match in `rss`. `None` when `stableRS` is unset.
+pub fn get_stable_rs<'a>(
+    rollout: &Rollout,
+    new_rs: Option<&'a ReplicaSet>,
+    rss: impl IntoIterator<Item = &'a ReplicaSet>,
+) -> Option<&'a ReplicaSet> {
+    let stable = stable_hash(rollout)?;
+    if let Some(new) = new_rs
+        && pod_hash(new) == Some(stable)
+    {
+        return Some(new);
+    }
+    rss.into_iter().find(|rs| pod_hash(rs) == Some(stable))
+}
+
+/// Every ReplicaSet that is neither the new nor the stable one (`GetOtherRSs`), compared by
+/// name. These are drained first and are the only candidates for history clean-up.
+pub fn get_other_rss<'a>(
+    rss: impl IntoIterator<Item = &'a ReplicaSet>,
+    new_rs: Option<&ReplicaSet>,
+    stable_rs: Option<&ReplicaSet>,
+) -> Vec<&'a ReplicaSet> {
+    let skip = |rs: &ReplicaSet, other: Option<&ReplicaSet>| {
+        other.is_some_and(|o| o.metadata.name == rs.metadata.name)
+    };
+    rss.into_iter()
+        .filter(|rs| !skip(rs, new_rs) && !skip(rs, stable_rs))
+        .collect()
+}
+
+/// The ReplicaSet with hash label `hash` (`GetReplicaSetByTemplateHash`); `None` for an empty
+/// hash. Blue-green uses it to find the active RS from `status.blueGreen.activeSelector`.
+pub fn replica_set_by_hash<'a>(
+    rss: impl IntoIterator<Item = &'a ReplicaSet>,
+    hash: &str,
+) -> Option<&'a ReplicaSet> {
+    if hash.is_empty() {
+        return None;
+    }
+    rss.into_iter().filter(|rs| pod_hash(rs) == Some(hash)).last()
+}
+
+/// The roles of a Rollout's ReplicaSets, as indices into the list they were computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Roles {
+    /// The ReplicaSet running the current template ([`find_new_replica_set`]).
+    pub new: Option<usize>,
+    /// The ReplicaSet named by `status.stableRS` ([`get_stable_rs`]); may equal `new`.
+    pub stable: Option<usize>,
+    /// Everything but `new`, in list order ([`find_old_replica_sets`]).
+    pub older: Vec<usize>,
+    /// Everything but `new` and `stable`, in list order ([`get_other_rss`]).
+    pub other: Vec<usize>,
+}
+
+/// Classifies `rss` the way a reconcile starts (`newRolloutContext`).
+pub fn classify(rollout: &Rollout, rss: &[ReplicaSet]) -> Roles {
+    let new = find_new_replica_set(rollout, rss);
+    let older: Vec<usize> = (0..rss.len()).filter(|&i| Some(i) != new).collect();
+    let stable = match (stable_hash(rollout), new) {
+        (None, _) => None,
+        (Some(h), Some(n)) if pod_hash(&rss[n]) == Some(h) => Some(n),
+        (Some(h), _) => older
+            .iter()
+            .copied()
+            .find(|&i| pod_hash(&rss[i]) == Some(h)),
+    };
+    let name = |i: Option<usize>| i.map(|i| rss[i].metadata.name.clone());
+    let (new_name, stable_name) = (name(new), name(stable));
+    let other = (0..rss.len())
+        .filter(|&i| {
+            let n = &rss[i].metadata.name;
+            new_name.as_ref() != Some(n) && stable_name.as_ref() != Some(n)
+        })
+        .collect();
+    Roles {
+        new,
+        stable,
+        older,
+        other,
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Semantic template equality (PodTemplateEqualIgnoreHash)
+// ------------------------------------------------------------------------------------------------
+
+/// Whether a live ReplicaSet template and a desired Rollout template describe the same pods
+/// (`PodTemplateEqualIgnoreHash`), ignoring the hash label.
+///
+/// Argo compares Go structs with `apiequality.Semantic.DeepEqual` after filling the desired
+/// side with the Kubernetes `PodTemplate` defaults (the live side was defaulted by the API
+/// server). We do the same on JSON: both sides lose the hash label and the deprecated
+/// `spec.serviceAccount` (the API server mirrors `serviceAccountName` into it on the live side
+/// only); the desired side gets [`apply_pod_template_defaults`]; then both are brought to one
+/// normal form ([`semantic_normal_form`]) and compared.
+pub fn pod_template_equal_ignore_hash(live: &PodTemplateSpec, desired: &PodTemplateSpec) -> bool {
+    let prepare = |t: &PodTemplateSpec, defaults: bool| {
+        let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+        if let Some(labels) = v.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+            labels.remove(POD_TEMPLATE_HASH);
+        }
+        if defaults {
+            apply_pod_template_defaults(&mut v);
+        }
+        if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
+            spec.remove("serviceAccount");
+        }
+        semantic_normal_form(v)
+    };
+    prepare(live, false) == prepare(desired, true)
+}
+
+/// Fills a pod template (as JSON) with the defaults Kubernetes v1.34 applies to a `PodTemplate`
+/// (`SetObjectDefaults_PodTemplate`), so that a template written by a user compares equal to
+/// the same template stored by the API server. Exactly these fields, each only when unset
+/// (absent, or the Go zero value for non-pointer fields):
+///
+/// - pod: `dnsPolicy: ClusterFirst`, `restartPolicy: Always`, `securityContext: {}`,
+///   `terminationGracePeriodSeconds: 30`, `schedulerName: default-scheduler`;
+/// - every container, init container and ephemeral container: `imagePullPolicy` (`Always` when
+///   the image tag is `latest` or absent without a digest, else `IfNotPresent`),
+///   `terminationMessagePath: /dev/termination-log`, `terminationMessagePolicy: File`,
+///   `ports[].protocol: TCP`, `env[].valueFrom.fieldRef.apiVersion: v1`,
+///   `env[].valueFrom.fileKeyRef.optional: false`; liveness/readiness/startup probes
+///   `timeoutSeconds: 1`, `periodSeconds: 10`, `successThreshold: 1`, `failureThreshold: 3`,
+///   `httpGet.path: /`, `httpGet.scheme: HTTP`, `grpc.service: ""`; lifecycle
+///   `postStart`/`preStop` `httpGet.path`/`scheme` likewise;
+/// - every volume: `emptyDir: {}` when no source is set; `hostPath.type: ""`;
+///   `defaultMode: 420` (0644) for `secret`, `configMap`, `downwardAPI` and `projected`;
+///   `fieldRef.apiVersion: v1` in `downwardAPI` items (also inside `projected`);
+///   `projected.sources[].serviceAccountToken.expirationSeconds: 3600`;
+///   `iscsi.iscsiInterface: default`; `rbd.pool: rbd`, `rbd.user: admin`,
+///   `rbd.keyring: /etc/ceph/keyring`; `azureDisk.cachingMode: ReadWrite`, `fsType: ext4`,
+///   `readOnly: false`, `kind: Shared`; `scaleIO.storageMode: ThinProvisioned`, `fsType: xfs`;
+///   `ephemeral.volumeClaimTemplate.spec.volumeMode: Filesystem`.
+///
+/// Not applied: the rounding of resource quantities to milli-units (only changes sub-milli
+/// values) and the image-volume pull policy (behind the `ImageVolume` feature gate, off in
+/// Argo's v1.34 libraries).
+pub fn apply_pod_template_defaults(template: &mut Value) {
+    let Some(spec) = object_at(template, "spec") else {
+        return;
+    };
+    default_str(spec, "dnsPolicy", "ClusterFirst");
+    default_str(spec, "restartPolicy", "Always");
+    default_ptr(spec, "securityContext", Value::Object(Map::new()));
+    default_ptr(spec, "terminationGracePeriodSeconds", Value::from(30));
+    default_str(spec, "schedulerName", "default-scheduler");
+
+    for volume in array_items(spec, "volumes") {
+        default_volume(volume);
+    }
+    for key in ["initContainers", "containers", "ephemeralContainers"] {
+        for container in array_items(spec, key) {
+            default_container(container);
+        }
+    }
+}
+
+fn default_volume(volume: &mut Map<String, Value>) {
+    if volume.iter().all(|(k, v)| k == "name" || v.is_null()) {
+        volume.insert("emptyDir".into(), Value::Object(Map::new()));
+    }
+    if let Some(host_path) = object_at_map(volume, "hostPath") {
+        default_ptr(host_path, "type", Value::from(""));
+    }
+    for key in ["secret", "configMap"] {
+        if let Some(source) = object_at_map(volume, key) {
+            default_ptr(source, "defaultMode", Value::from(0o644));
+        }
+    }
+    if let Some(iscsi) = object_at_map(volume, "iscsi") {
+        default_str(iscsi, "iscsiInterface", "default");
+    }
+    if let Some(rbd) = object_at_map(volume, "rbd") {
+        default_str(rbd, "pool", "rbd");
+        default_str(rbd, "user", "admin");
+        default_str(rbd, "keyring", "/etc/ceph/keyring");
+    }
+    if let Some(downward) = object_at_map(volume, "downwardAPI") {
+        default_ptr(downward, "defaultMode", Value::from(0o644));
+        default_field_refs(downward);
+    }
+    if let Some(azure) = object_at_map(volume, "azureDisk") {
+        default_ptr(azure, "cachingMode", Value::from("ReadWrite"));
+        default_ptr(azure, "fsType", Value::from("ext4"));
+        default_ptr(azure, "readOnly", Value::from(false));
+        default_ptr(azure, "kind", Value::from("Shared"));
+    }
+    if let Some(projected) = object_at_map(volume, "projected") {
+        default_ptr(projected, "defaultMode", Value::from(0o644));
+        for source in array_items(projected, "sources") {
+            if let Some(downward) = object_at_map(source, "downwardAPI") {
+                default_field_refs(downward);
+            }
+            if let Some(token) = object_at_map(source, "serviceAccountToken") {
+                default_ptr(token, "expirationSeconds", Value::from(3600));
+            }
+        }
+    }
+    if let Some(scale_io) = object_at_map(volume, "scaleIO") {
+        default_str(scale_io, "storageMode", "ThinProvisioned");
+        default_str(scale_io, "fsType", "xfs");
+    }
+    if let Some(claim) = object_at_map(volume, "ephemeral")
+        .and_then(|e| object_at_map(e, "volumeClaimTemplate"))
+        .and_then(|t| object_at_map(t, "spec"))
+    {
+        default_ptr(claim, "volumeMode", Value::from("Filesystem"));
+    }
+}
+
+fn default_field_refs(downward: &mut Map<String, Value>) {
+    for item in array_items(downward, "items") {
+        if let Some(field_ref) = object_at_map(item, "fieldRef") {
+            default_str(field_ref, "apiVersion", "v1");
+        }
+    }
+}
+
+fn default_container(container: &mut Map<String, Value>) {
+    if is_unset_str(container.get("imagePullPolicy")) {
+        let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+        let policy = if image_tag(image).as_deref() == Some("latest") {
+            "Always"
+        } else {
+            "IfNotPresent"
+        };
+        container.insert("imagePullPolicy".into(), Value::from(policy));
+    }
+    default_str(container, "terminationMessagePath", "/dev/termination-log");
+    default_str(container, "terminationMessagePolicy", "File");
+    for port in array_items(container, "ports") {
+        default_str(port, "protocol", "TCP");
+    }
+    for env in array_items(container, "env") {
+        if let Some(from) = object_at_map(env, "valueFrom") {
+            if let Some(field_ref) = object_at_map(from, "fieldRef") {
+                default_str(field_ref, "apiVersion", "v1");
+            }
+            if let Some(file_ref) = object_at_map(from, "fileKeyRef") {
+                default_ptr(file_ref, "optional", Value::from(false));
+            }
+        }
+    }
+    for key in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        if let Some(probe) = object_at_map(container, key) {
+            default_int(probe, "timeoutSeconds", 1);
+            default_int(probe, "periodSeconds", 10);
+            default_int(probe, "successThreshold", 1);
+            default_int(probe, "failureThreshold", 3);
+            if let Some(http) = object_at_map(probe, "httpGet") {
+                default_http_get(http);
+            }
+            if let Some(grpc) = object_at_map(probe, "grpc") {
+                default_ptr(grpc, "service", Value::from(""));
+            }
+        }
+    }
+    if let Some(lifecycle) = object_at_map(container, "lifecycle") {
+        for key in ["postStart", "preStop"] {
+            if let Some(http) =
+                object_at_map(lifecycle, key).and_then(|h| object_at_map(h, "httpGet"))
+            {
+                default_http_get(http);
+            }
+        }
+    }
+}
+
+fn default_http_get(http: &mut Map<String, Value>) {
+    default_str(http, "path", "/");
+    default_str(http, "scheme", "HTTP");
+}
+
+fn object_at<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Map<String, Value>> {
+    v.get_mut(key)?.as_object_mut()
+}
+
+fn object_at_map<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+    m.get_mut(key)?.as_object_mut()
+}
+
+fn array_items<'a>(
+    m: &'a mut Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = &'a mut Map<String, Value>> {
+    m.get_mut(key)
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+}
+
+fn is_unset_str(v: Option<&Value>) -> bool {
+    matches!(v, None | Some(Value::Null)) || v.and_then(Value::as_str) == Some("")
+}
+
+/// Defaults a Go non-pointer string: `""` counts as unset.
+fn default_str(m: &mut Map<String, Value>, key: &str, value: &str) {
+    if is_unset_str(m.get(key)) {
+        m.insert(key.into(), Value::from(value));
+    }
+}
+
+/// Defaults a Go non-pointer integer: `0` counts as unset.
+fn default_int(m: &mut Map<String, Value>, key: &str, value: i64) {
+    if matches!(m.get(key), None | Some(Value::Null)) || m.get(key).and_then(Value::as_i64) == Some(0)
+    {
+        m.insert(key.into(), Value::from(value));
+    }
+}
+
+/// Defaults a Go pointer field: only absence counts as unset.
+fn default_ptr(m: &mut Map<String, Value>, key: &str, value: Value) {
+    if matches!(m.get(key), None | Some(Value::Null)) {
+        m.insert(key.into(), value);
+    }
+}
+
+/// The tag Kubernetes' `parsers.ParseImageName` reports for an image reference: the explicit
+/// tag, `latest` when there is neither tag nor digest, `""` with a digest only, and `None` when
+/// the reference does not parse (Kubernetes then defaults the pull policy to `IfNotPresent`).
+/// The grammar is that of `distribution/reference`: lowercase path components separated by
+/// `/`, an optional registry host (with `.` or `:`, or `localhost`, or upper case), an
+/// optional `:tag` (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`), an optional `@algo:hex` digest.
+fn image_tag(image: &str) -> Option<String> {
+    let (name_tag, digest) = match image.split_once('@') {
+        Some((n, d)) => {
+            let (algo, hex) = d.split_once(':')?;
+            if algo.is_empty() || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            (n, Some(d))
+        }
+        None => (image, None),
+    };
+    let after_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name_tag[after_slash..].rfind(':') {
+        Some(i) => (
+            &name_tag[..after_slash + i],
+            Some(&name_tag[after_slash + i + 1..]),
+        ),
+        None => (name_tag, None),
+    };
+    if let Some(tag) = tag {
+        let ok = !tag.is_empty()
+            && tag.len() <= 128
+            && tag.bytes().enumerate().all(|(i, b)| {
+                b.is_ascii_alphanumeric() || b == b'_' || (i > 0 && (b == b'.' || b == b'-'))
+            });
+        if !ok {
+            return None;
+        }
+    }
+    if name.is_empty() || name.len() > 255 {
+        return None;
+    }
+    let path = match name.split_once('/') {
+        Some((first, rest))
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.bytes().any(|b| b.is_ascii_uppercase()) =>
+        {
+            let host_ok = first
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+            if !host_ok {
+                return None;
+            }
+            rest
+        }
+        _ => {
+            // A bare 64-hex string is an image ID, not a name.
+            if name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return None;
+            }
+            name
+        }
+    };
+    if !path.split('/').all(valid_path_component) {
+        return None;
+    }
+    Some(match (tag, digest) {
+        (Some(t), _) => t.to_owned(),
+        (None, Some(_)) => String::new(),
+        (None, None) => "latest".to_owned(),
+    })
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
+fn valid_path_component(c: &str) -> bool {
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let bytes = c.as_bytes();
+    if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if alnum(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !alnum(bytes[i]) {
+            i += 1;
+        }
+        let sep = &c[start..i];
+        if !(sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|b| b == b'-')) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Brings a pod template (as JSON) to the form in which Go's semantic equality becomes plain
+/// JSON equality: what Go would see after decoding into Kubernetes types.
+///
+/// - `null`, empty arrays and empty maps are dropped: Go's semantic equality treats nil and
+///   empty slices and maps alike, and encodes both as absent (`omitempty`).
+/// - Empty objects under map-typed keys (`labels`, `annotations`, `nodeSelector`, resource
+///   lists, `matchLabels`, …) are dropped for the same reason, and so are empty objects under
+///   the keys of Go struct *values* (`metadata`, `spec`, container `resources`,
+///   `podAffinityTerm`, `preference`): absent and empty are the same zero struct in Go, and the
+///   API server writes `resources: {}` where users write nothing. An empty object anywhere else
+///   is a pointer to an empty struct, which Go does *not* equate with a nil pointer, so it stays
+///   (`securityContext: {}` vs. absent differ, and defaulting fills the desired side; the
+///   pod-level `spec.resources` is such a pointer).
+///
+/// Scalars are compared as written; a zero value written explicitly (`hostNetwork: false`)
+/// therefore still differs from an absent field. That errs on the side of "different", which
+/// at worst creates a ReplicaSet, never hides a template change.
+pub fn semantic_normal_form(mut template: Value) -> Value {
+    if let Value::Object(map) = &mut template {
+        map.retain(|k, child| {
+            let empty = if k == "spec" {
+                prune_pod_spec(child)
+            } else {
+                prune(child, k)
+            };
+            !empty
+        });
+    }
+    template
+}
+
+/// Keys whose value is a Go map, or a Go struct value, in a pod template: an empty object there
+/// equals an absent one.
+const EMPTY_EQUALS_ABSENT: [&str; 14] = [
+    "labels",
+    "annotations",
+    "nodeSelector",
+    "limits",
+    "requests",
+    "overhead",
+    "matchLabels",
+    "volumeAttributes",
+    "options",
+    "metadata",
+    "spec",
+    "resources",
+    "podAffinityTerm",
+    "preference",
+];
+
+/// The pod spec: like [`prune`], except that its own `resources` is a pointer.
+fn prune_pod_spec(v: &mut Value) -> bool {
+    let Value::Object(map) = v else {
+        return prune(v, "spec");
+    };
+    map.retain(|k, child| {
+        let empty = prune(child, k);
+        !(empty && (k != "resources" || child.is_null()))
+    });
+    map.is_empty()
+}
+
+/// Prunes `v` (found under `key`) in place; returns whether its parent may drop it.
+fn prune(v: &mut Value, key: &str) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                prune(item, "");
+            }
+            items.is_empty()
+        }
+        Value::Object(map) => {
+            map.retain(|k, child| !prune(child, k));
+            map.is_empty() && EMPTY_EQUALS_ABSENT.contains(&key)
+        }
+        _ => false,
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Ephemeral metadata (canary/stable, preview/active pod labels and annotations)
+// ------------------------------------------------------------------------------------------------
+
+/// The metadata the controller injected into an RS's pod template, as recorded in its
+/// `rollout.argoproj.io/ephemeral-metadata` annotation (`ParseExistingPodMetadata`); `None` if
+/// absent or unreadable.
+pub fn parse_existing_pod_metadata(rs: &ReplicaSet) -> Option<PodTemplateMetadata> {
+    let raw = annotation(rs, EPHEMERAL_METADATA)?;
+    serde_json::from_str::<Option<PodTemplateMetadata>>(raw).ok()?
+}
+
+/// Injects `desired` labels/annotations into `metadata` and removes previously injected ones
+/// (`existing`) that are no longer desired (`SyncEphemeralPodMetadata`). Keys the controller
+/// never injected are left alone, so metadata owned by others (sidecar injectors, …) survives.
+/// Returns the new metadata and whether anything changed.
+pub fn sync_ephemeral_pod_metadata(
+    metadata: &ObjectMeta,
+    existing: Option<&PodTemplateMetadata>,
+    desired: Option<&PodTemplateMetadata>,
+) -> (ObjectMeta, bool) {
+    let mut metadata = metadata.clone();
+    let mut modified = false;
+    let inject = |target: &mut Option<BTreeMap<String, String>>,
+                  wanted: Option<&BTreeMap<String, String>>,
+                  modified: &mut bool| {
+        for (k, v) in wanted.into_iter().flatten() {
+            let map = target.get_or_insert_with(BTreeMap::new);
+            if map.get(k) != Some(v) {
+                map.insert(k.clone(), v.clone());
+                *modified = true;
+            }
+        }
+    };
+    let remove = |target: &mut Option<BTreeMap<String, String>>,
+                  injected: Option<&BTreeMap<String, String>>,
+                  wanted: Option<&BTreeMap<String, String>>,
+                  modified: &mut bool| {
+        for k in injected.into_iter().flatten().map(|(k, _)| k) {
+            let still_wanted = wanted.is_some_and(|w| w.contains_key(k));
+            if !still_wanted && let Some(map) = target.as_mut() && map.remove(k).is_some() {
+                *modified = true;
+            }
+        }
+    };
+    if let Some(desired) = desired {
+        inject(
+            &mut metadata.annotations,
+            desired.annotations.as_ref(),
+            &mut modified,
+        );
+        inject(&mut metadata.labels, desired.labels.as_ref(), &mut modified);
+    }
+    if let Some(existing) = existing {
+        remove(
+            &mut metadata.annotations,
+            existing.annotations.as_ref(),
+            desired.and_then(|d| d.annotations.as_ref()),
+            &mut modified,
+        );
+        remove(
+            &mut metadata.labels,
+            existing.labels.as_ref(),
+            desired.and_then(|d| d.labels.as_ref()),
+            &mut modified,
+        );
+    }
+    (metadata, modified)
+}
+
+/// Applies [`sync_ephemeral_pod_metadata`] to the pod template of `rs` and records what was
+/// injected in the `rollout.argoproj.io/ephemeral-metadata` annotation, or removes the
+/// annotation when `desired` is `None` (`SyncReplicaSetEphemeralPodMetadata`). The annotation is
+/// only touched when the template changed. Returns the (copied) RS and whether it changed.
+pub fn sync_replica_set_ephemeral_pod_metadata(
+    rs: &ReplicaSet,
+    desired: Option<&PodTemplateMetadata>,
+) -> (ReplicaSet, bool) {
+    let existing = parse_existing_pod_metadata(rs);
+    let template_meta = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.metadata.clone())
+        .unwrap_or_default();
+    let (new_meta, modified) = sync_ephemeral_pod_metadata(&template_meta, existing.as_ref(), desired);
+    let mut rs = rs.clone();
+    if !modified {
+        return (rs, false);
+    }
+    rs.spec
+        .get_or_insert_with(Default::default)
+        .template
+        .get_or_insert_with(Default::default)
+        .metadata = Some(new_meta);
+    match desired {
+        Some(desired) => {
+            rs.metadata
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(EPHEMERAL_METADATA.into(), ephemeral_metadata_json(desired));
+        }
+        None => {
+            if let Some(annotations) = rs.metadata.annotations.as_mut() {
+                annotations.remove(EPHEMERAL_METADATA);
+            }
+        }
+    }
+    (rs, true)
+}
+
+/// `PodTemplateMetadata` as Go's `json.Marshal` writes it into the ephemeral-metadata
+/// annotation: `labels` before `annotations`, empty maps omitted, keys sorted, HTML-escaped
+/// strings. Byte-identical so that Argo and we never disagree about the annotation.
+pub fn ephemeral_metadata_json(md: &PodTemplateMetadata) -> String {
+    let mut out = String::from("{");
+    let mut first = true;
+    for (name, map) in [("labels", &md.labels), ("annotations", &md.annotations)] {
+        let Some(map) = map.as_ref().filter(|m| !m.is_empty()) else {
+            continue;
+        };
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_go_json_string(&mut out, name);
+        out.push_str(":{");
+        for (i, (k, v)) in map.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_go_json_string(&mut out, k);
+            out.push(':');
+            push_go_json_string(&mut out, v);
+        }
+        out.push('}');
+    }
+    out.push('}');
+    out
+}
+
+/// A JSON string as Go's `encoding/json` writes it (HTML-safe escaping, `\b`/`\f` short forms
+/// since Go 1.22, other control characters as lower-case `\u00xx`, U+2028/U+2029 escaped).
+fn push_go_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Which ephemeral metadata belongs where right now (`reconcileEphemeralMetadata`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EphemeralTargets<'a> {
+    /// No update in flight (no stable yet, or the new RS is the stable): the new RS carries the
+    /// *stable*/*active* metadata and there is no separate stable RS to sync.
+    pub fully_rolled_out: bool,
+    /// Metadata for the new RS: stable/active when fully rolled out, else canary/preview.
+    pub new_rs: Option<&'a PodTemplateMetadata>,
+    /// Metadata for the stable RS (stable/active); only meaningful when not fully rolled out.
+    pub stable_rs: Option<&'a PodTemplateMetadata>,
+    /// `false` when the Rollout has no strategy: nothing is synced at all. Every other
+    /// ReplicaSet is synced to `None` (injected metadata removed).
+    pub applies: bool,
+}
+
+/// Decides the ephemeral metadata of the new and stable ReplicaSets.
+pub fn ephemeral_targets<'a>(rollout: &'a Rollout, new_rs: Option<&ReplicaSet>) -> EphemeralTargets<'a> {
+    let strategy = &rollout.spec.strategy;
+    let (canary_md, stable_md, applies) = if let Some(c) = &strategy.canary {
+        (c.canary_metadata.as_ref(), c.stable_metadata.as_ref(), true)
+    } else if let Some(bg) = &strategy.blue_green {
+        (bg.preview_metadata.as_ref(), bg.active_metadata.as_ref(), true)
+    } else {
+        (None, None, false)
+    };
+    let fully_rolled_out = match stable_hash(rollout) {
+        None => true,
+        Some(stable) => new_rs.and_then(pod_hash).unwrap_or("") == stable,
+    };
+    EphemeralTargets {
+        fully_rolled_out,
+        new_rs: if fully_rolled_out { stable_md } else { canary_md },
+        stable_rs: stable_md,
+        applies,
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Injected anti-affinity
+// ------------------------------------------------------------------------------------------------
+
+/// The Rollout's `antiAffinity` setting, if one of its two variants is set (`GetRolloutAffinity`;
+/// a canary setting wins over a blue-green one, which validation makes moot).
+pub fn rollout_anti_affinity(rollout: &Rollout) -> Option<&AntiAffinity> {
+    let strategy = &rollout.spec.strategy;
+    let chosen = strategy
+        .canary
+        .as_ref()
+        .and_then(|c| c.anti_affinity.as_ref())
+        .or_else(|| {
+            strategy
+                .blue_green
+                .as_ref()
+                .and_then(|bg| bg.anti_affinity.as_ref())
+        })?;
+    (chosen
+        .preferred_during_scheduling_ignored_during_execution
+        .is_some()
+        || chosen
+            .required_during_scheduling_ignored_during_execution
+            .is_some())
+    .then_some(chosen)
+}
+
+/// The term that keeps new pods off nodes running the stable ReplicaSet's pods
+/// (`CreateInjectedAntiAffinityRule`): `rollouts-pod-template-hash In [<stableRS>]`, topology
+/// `kubernetes.io/hostname`, in the Rollout's namespace.
+pub fn injected_anti_affinity_rule(rollout: &Rollout) -> PodAffinityTerm {
+    PodAffinityTerm {
+        label_selector: Some(LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: POD_TEMPLATE_HASH.into(),
+                operator: "In".into(),
+                values: Some(vec![
+                    status(rollout)
+                        .and_then(|s| s.stable_rs.clone())
+                        .unwrap_or_default(),
+                ]),
+            }]),
+            match_labels: None,
+        }),
+        namespaces: Some(vec![rollout.metadata.namespace.clone().unwrap_or_default()]),
+        topology_key: "kubernetes.io/hostname".into(),
+        ..Default::default()
+    }
+}
+
+/// The affinity for a ReplicaSet of the current template (`GenerateReplicaSetAffinity`): the
+/// template's own affinity, plus the injected term while an update is in flight (anti-affinity
+/// configured, `stableRS` set and ≠ `current_pod_hash`). `current_pod_hash` is the *computed*
+/// v1.9.1 hash of the template, as in Argo.
+pub fn generate_replica_set_affinity(rollout: &Rollout, current_pod_hash: &str) -> Option<Affinity> {
+    let mut affinity = rollout
+        .spec
+        .template
+        .as_ref()
+        .and_then(|t| t.spec.as_ref())
+        .and_then(|s| s.affinity.clone());
+    let (Some(strategy), Some(stable)) = (rollout_anti_affinity(rollout), stable_hash(rollout)) else {
+        return affinity;
+    };
+    if stable == current_pod_hash {
+        return affinity;
+    }
+    let term = injected_anti_affinity_rule(rollout);
+    let anti = affinity
+        .get_or_insert_with(Default::default)
+        .pod_anti_affinity
+        .get_or_insert_with(PodAntiAffinity::default);
+    match &strategy.preferred_during_scheduling_ignored_during_execution {
+        Some(preferred) => anti
+            .preferred_during_scheduling_ignored_during_execution
+            .get_or_insert_with(Vec::new)
+            .push(WeightedPodAffinityTerm {
+                pod_affinity_term: term,
+                weight: preferred.weight,
+            }),
+        None => anti
+            .required_during_scheduling_ignored_during_execution
+            .get_or_insert_with(Vec::new)
+            .push(term),
+    }
+    affinity
+}
+
+/// The index and term of the injected anti-affinity term in `affinity`
+/// (`HasInjectedAntiAffinityRule`): the first term of the configured kind (preferred or
+/// required) with a match expression on the hash label.
+pub fn find_injected_anti_affinity_rule<'a>(
+    affinity: Option<&'a Affinity>,
+    rollout: &Rollout,
+) -> Option<(usize, &'a PodAffinityTerm)> {
+    let strategy = rollout_anti_affinity(rollout)?;
+    let anti = affinity?.pod_anti_affinity.as_ref()?;
+    let on_hash = |term: &PodAffinityTerm| {
+        term.label_selector
+            .as_ref()
+            .and_then(|s| s.match_expressions.as_ref())
+            .is_some_and(|exprs| exprs.iter().any(|e| e.key == POD_TEMPLATE_HASH))
+    };
+    if strategy
+        .preferred_during_scheduling_ignored_during_execution
+        .is_some()
+    {
+        anti.preferred_during_scheduling_ignored_during_execution
+            .as_ref()?
+            .iter()
+            .enumerate()
+            .find(|(_, w)| on_hash(&w.pod_affinity_term))
+            .map(|(i, w)| (i, &w.pod_affinity_term))
+    } else {
+        anti.required_during_scheduling_ignored_during_execution
+            .as_ref()?
+            .iter()
+            .enumerate()
+            .find(|(_, t)| on_hash(t))
+    }
+}
+
+/// `affinity` without the injected term (`RemoveInjectedAntiAffinityRule`); emptied
+/// containers are removed so the result equals the template's own affinity.
+///
+/// Unlike Argo, an emptied `preferredDuringScheduling…` list is removed as well: Argo leaves an
+/// empty non-nil slice behind, which keeps `podAntiAffinity: {}` alive and makes the semantic
+/// fallback of [`find_new_replica_set`] miss RSes with an injected *preferred* term. Matching
+/// them is what that fallback is for.
+pub fn remove_injected_anti_affinity_rule(
+    affinity: Option<&Affinity>,
+    rollout: &Rollout,
+) -> Option<Affinity> {
+    let mut result = affinity.cloned();
+    let Some((index, _)) = find_injected_anti_affinity_rule(affinity, rollout) else {
+        return result;
+    };
+    let preferred = rollout_anti_affinity(rollout)
+        .is_some_and(|s| s.preferred_during_scheduling_ignored_during_execution.is_some());
+    let aff = result.as_mut()?;
+    let anti = aff.pod_anti_affinity.as_mut()?;
+    if preferred {
+        if let Some(terms) = anti.preferred_during_scheduling_ignored_during_execution.as_mut() {
+            terms.remove(index);
+        }
+    } else if let Some(terms) = anti.required_during_scheduling_ignored_during_execution.as_mut() {
+        terms.remove(index);
+    }
+    fn drop_if_empty<T>(v: &mut Option<Vec<T>>) {
+        if v.as_ref().is_some_and(Vec::is_empty) {
+            *v = None;
+        }
+    }
+    drop_if_empty(&mut anti.required_during_scheduling_ignored_during_execution);
+    drop_if_empty(&mut anti.preferred_during_scheduling_ignored_during_execution);
+    if anti.required_during_scheduling_ignored_during_execution.is_none()
+        && anti.preferred_during_scheduling_ignored_during_execution.is_none()
+    {
+        aff.pod_anti_affinity = None;
+    }
+    if aff.pod_anti_affinity.is_none() && aff.pod_affinity.is_none() && aff.node_affinity.is_none() {
+        result = None;
+    }
+    result
+}
+
+/// Whether the injected term of an existing ReplicaSet still points at an old stable hash
+/// (`IfInjectedAntiAffinityRuleNeedsUpdate`): the stable moved on during an update.
+pub fn injected_anti_affinity_rule_needs_update(
+    affinity: Option<&Affinity>,
+    rollout: &Rollout,
+    current_pod_hash: &str,
+) -> bool {
+    let Some((_, term)) = find_injected_anti_affinity_rule(affinity, rollout) else {
+        return false;
+    };
+    let stable = status(rollout)
+        .and_then(|s| s.stable_rs.as_deref())
+        .unwrap_or("");
+    if stable == current_pod_hash {
+        return false;
+    }
+    term.label_selector
+        .as_ref()
+        .and_then(|s| s.match_expressions.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|e| e.key == POD_TEMPLATE_HASH)
+        .any(|e| e.values.as_ref().and_then(|v| v.first()).map(String::as_str) != Some(stable))
+}
+
+// ------------------------------------------------------------------------------------------------
+// Annotations (utils/annotations/annotations.go)
+// ------------------------------------------------------------------------------------------------
+
+/// The `rollout.argoproj.io/desired-replicas` annotation (`GetDesiredReplicasAnnotation`);
+/// `None` when absent or not an `i32`.
+pub fn desired_replicas_annotation(rs: &ReplicaSet) -> Option<i32> {
+    annotation(rs, DESIRED_REPLICAS)?.parse().ok()
+}
+
+/// Records `desired` (the Rollout's `spec.replicas`) in the desired-replicas annotation
+/// (`SetReplicasAnnotations`); returns whether it changed.
+pub fn set_replicas_annotation(rs: &mut ReplicaSet, desired: i32) -> bool {
+    let annotations = rs.metadata.annotations.get_or_insert_with(BTreeMap::new);
+    let value = desired.to_string();
+    if annotations.get(DESIRED_REPLICAS) == Some(&value) {
+        return false;
+    }
+    annotations.insert(DESIRED_REPLICAS.into(), value);
+    true
+}
+
+/// Whether the annotations of `rs` must be rewritten for a Rollout of `desired` replicas
+/// (`ReplicasAnnotationsNeedUpdate`): no annotations at all, a different desired-replicas
+/// value, or a Rollout scaled to 0 while `rs` still carries a scale-down deadline.
+pub fn replicas_annotations_need_update(rs: &ReplicaSet, desired: i32) -> bool {
+    let Some(annotations) = rs.metadata.annotations.as_ref() else {
+        return true;
+    };
+    if annotations.get(DESIRED_REPLICAS).map(String::as_str) != Some(desired.to_string().as_str()) {
+        return true;
+    }
+    desired == 0
+        && annotations
+            .get(SCALE_DOWN_DEADLINE)
+            .is_some_and(|v| !v.is_empty())
+}
+
+/// Copies the Rollout's annotations onto `rs`, except [`ANNOTATIONS_NOT_COPIED`]
+/// (`copyRolloutAnnotationsToReplicaSet`). Annotations removed from the Rollout stay on the RS.
+/// Returns whether anything changed.
+pub fn copy_rollout_annotations(rollout: &Rollout, rs: &mut ReplicaSet) -> bool {
+    let target = rs.metadata.annotations.get_or_insert_with(BTreeMap::new);
+    let mut changed = false;
+    for (k, v) in rollout.metadata.annotations.iter().flatten() {
+        if ANNOTATIONS_NOT_COPIED.contains(&k.as_str()) || target.get(k) == Some(v) {
+            continue;
+        }
+        target.insert(k.clone(), v.clone());
+        changed = true;
+    }
+    changed
+}
+
+/// Brings the annotations of the new ReplicaSet up to date (`SetNewReplicaSetAnnotations`):
+/// copies the Rollout's annotations, raises the revision to `new_revision` if it is lower, and
+/// for an RS about to be created (`exists == false`) records the desired replicas.
+/// Returns whether anything changed.
+///
+/// Argo's revision-history quirk is kept: whenever *any* annotation of an RS that already had a
+/// revision changes (a revision bump on rollback, but also a newly copied Rollout annotation),
+/// the RS's old revision is appended to `rollout.argoproj.io/revision-history`, so the history
+/// can repeat the current revision. A revision annotation that is not an integer stops
+/// everything after the copy (which does happen) and reports "unchanged", as in Argo.
+pub fn set_new_replica_set_annotations(
+    rollout: &Rollout,
+    rs: &mut ReplicaSet,
+    new_revision: i64,
+    exists: bool,
+) -> bool {
+    let mut changed = copy_rollout_annotations(rollout, rs);
+    let annotations = rs.metadata.annotations.get_or_insert_with(BTreeMap::new);
+    let old_revision = annotations.get(REVISION).cloned();
+    let old = match old_revision.as_deref() {
+        None | Some("") => 0,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) => n,
+            Err(_) => return false,
+        },
+    };
+    if old < new_revision {
+        annotations.insert(REVISION.into(), new_revision.to_string());
+        changed = true;
+    }
+    if let Some(old_revision) = old_revision
+        && changed
+    {
+        let history = match annotations.get(REVISION_HISTORY).map(String::as_str) {
+            None | Some("") => old_revision,
+            Some(h) if h.starts_with(',') => old_revision,
+            Some(h) => format!("{h},{old_revision}"),
+        };
+        annotations.insert(REVISION_HISTORY.into(), history);
+    }
+    if !exists && set_replicas_annotation(rs, rollout_replicas(rollout)) {
+        changed = true;
+    }
+    changed
+}
+
+/// Sets the Rollout's own `rollout.argoproj.io/revision` (`SetRolloutRevision`); returns whether
+/// it changed (then the Rollout must be written and `RolloutUpdated` recorded).
+pub fn set_rollout_revision(rollout: &mut Rollout, revision: &str) -> bool {
+    let annotations = rollout.metadata.annotations.get_or_insert_with(BTreeMap::new);
+    if annotations.get(REVISION).map(String::as_str) == Some(revision) {
+        return false;
+    }
+    annotations.insert(REVISION.into(), revision.into());
+    true
+}
+
+/// The pure part of `syncReplicaSetRevision` for an existing new ReplicaSet: its annotations
+/// (revision = max of `old_rss` + 1, copied Rollout annotations), `minReadySeconds`, and a stale
+/// injected anti-affinity term. Returns the updated copy to write, or `None` when it is up to
+/// date (then the Rollout's revision annotation follows the RS's, see [`set_rollout_revision`]).
+///
+/// When anything changes the template's affinity is regenerated from the Rollout
+/// ([`generate_replica_set_affinity`]), as Argo does, even if only an annotation changed.
+pub fn sync_replica_set_revision<'a>(
+    rollout: &Rollout,
+    new_rs: &ReplicaSet,
+    old_rss: impl IntoIterator<Item = &'a ReplicaSet>,
+    current_pod_hash: &str,
+) -> Option<ReplicaSet> {
+    let mut rs = new_rs.clone();
+    let annotations_changed =
+        set_new_replica_set_annotations(rollout, &mut rs, next_revision(old_rss), true);
+    let min_ready = rollout.spec.min_ready_seconds.unwrap_or(0);
+    let spec = rs.spec.get_or_insert_with(Default::default);
+    let min_ready_changed = spec.min_ready_seconds.unwrap_or(0) != min_ready;
+    let affinity = spec
+        .template
+        .as_ref()
+        .and_then(|t| t.spec.as_ref())
+        .and_then(|s| s.affinity.as_ref());
+    let affinity_changed = injected_anti_affinity_rule_needs_update(affinity, rollout, current_pod_hash);
+    if !(annotations_changed || min_ready_changed || affinity_changed) {
+        return None;
+    }
+    spec.min_ready_seconds = (min_ready != 0).then_some(min_ready);
+    let template = spec.template.get_or_insert_with(Default::default);
+    template.spec.get_or_insert_with(Default::default).affinity =
+        generate_replica_set_affinity(rollout, current_pod_hash);
+    Some(rs)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Creation (createDesiredReplicaSet)
+// ------------------------------------------------------------------------------------------------
+
+/// `<rollout>-<hash>`.
+pub fn new_replica_set_name(rollout: &Rollout, hash: &str) -> String {
+    format!("{}-{hash}", rollout.metadata.name.as_deref().unwrap_or(""))
+}
+
+/// The controller owner reference a Rollout puts on its ReplicaSets (`metav1.NewControllerRef`).
+pub fn controller_ref(rollout: &Rollout) -> OwnerReference {
+    OwnerReference {
+        api_version: format!("{GROUP}/{VERSION}"),
+        kind: ROLLOUT_KIND.into(),
+        name: rollout.metadata.name.clone().unwrap_or_default(),
+        uid: rollout.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// The ReplicaSet `createDesiredReplicaSet` creates for the Rollout's current template.
+///
+/// - `hash` is [`current_pod_hash`] (v1.9.1 form, with `collisionCount`); `revision` is
+///   [`next_revision`] of the existing ReplicaSets.
+/// - `stable_rs_exists`: whether the stable ReplicaSet was found. With a stable RS the new pods
+///   are canaries/previews and get `canaryMetadata`/`previewMetadata`; without one this RS will
+///   become the stable and gets `stableMetadata`/`activeMetadata`. What was injected is recorded
+///   in `rollout.argoproj.io/ephemeral-metadata`.
+///
+/// Name `<rollout>-<hash>`, namespace of the Rollout, controller owner reference; labels =
+/// template labels + hash label (without the ephemeral labels); selector = Rollout selector +
+/// hash label; annotations = revision, desired-replicas (= `spec.replicas`), the Rollout's
+/// annotations except [`ANNOTATIONS_NOT_COPIED`]; template = the Rollout's template with the hash
+/// label, the ephemeral metadata and the injected anti-affinity (while stable ≠ `hash`);
+/// `minReadySeconds` of the Rollout; 0 replicas. The template is copied as is: dropping fields
+/// unknown to Kubernetes v1.34 is the hash module's business.
+pub fn new_replica_set(rollout: &Rollout, hash: &str, revision: i64, stable_rs_exists: bool) -> ReplicaSet {
+    let mut template = rollout.spec.template.clone().unwrap_or_default();
+    template.spec.get_or_insert_with(Default::default).affinity =
+        generate_replica_set_affinity(rollout, hash);
+    let mut labels = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    labels.insert(POD_TEMPLATE_HASH.into(), hash.into());
+    template.metadata.get_or_insert_with(Default::default).labels = Some(labels.clone());
+
+    let mut selector = rollout.spec.selector.clone().unwrap_or_default();
+    selector
+        .match_labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert(POD_TEMPLATE_HASH.into(), hash.into());
+
+    let min_ready = rollout.spec.min_ready_seconds.unwrap_or(0);
+    let mut rs = ReplicaSet {
+        metadata: ObjectMeta {
+            name: Some(new_replica_set_name(rollout, hash)),
+            namespace: rollout.metadata.namespace.clone(),
+            owner_references: Some(vec![controller_ref(rollout)]),
+            labels: Some(labels),
+            ..Default::default()
+        },
+        spec: Some(ReplicaSetSpec {
+            replicas: Some(0),
+            min_ready_seconds: (min_ready != 0).then_some(min_ready),
+            selector,
+            template: Some(template),
+        }),
+        status: None,
+    };
+    set_new_replica_set_annotations(rollout, &mut rs, revision, false);
+
+    let strategy = &rollout.spec.strategy;
+    let ephemeral = match (&strategy.canary, &strategy.blue_green) {
+        (Some(c), _) if stable_rs_exists => Some(c.canary_metadata.as_ref()),
+        (Some(c), _) => Some(c.stable_metadata.as_ref()),
+        (None, Some(bg)) if stable_rs_exists => Some(bg.preview_metadata.as_ref()),
+        (None, Some(bg)) => Some(bg.active_metadata.as_ref()),
+        (None, None) => None,
+    };
+    if let Some(md) = ephemeral {
+        rs = sync_replica_set_ephemeral_pod_metadata(&rs, md).0;
+    }
+    rs
+}
+
+// ------------------------------------------------------------------------------------------------
+// Scaling and scale-down deadlines (rollout/sync.go, rollout/replicaset.go)
+// ------------------------------------------------------------------------------------------------
+
+/// The ReplicaSet after scaling it to `new_scale` for a Rollout of `rollout_replicas`
+/// (`scaleReplicaSet`), or `None` when neither the size nor the desired-replicas annotation
+/// needs a write. A scale to 0 also drops the scale-down deadline unless
+/// `keep_deadline_on_scale_to_zero` (Argo: while an abort delays the scale-down).
+pub fn scale_replica_set(
+    rs: &ReplicaSet,
+    new_scale: i32,
+    rollout_replicas: i32,
+    keep_deadline_on_scale_to_zero: bool,
+) -> Option<ReplicaSet> {
+    let size_changes = spec_replicas(rs) != new_scale;
+    if !size_changes && !replicas_annotations_need_update(rs, rollout_replicas) {
+        return None;
+    }
+    let mut rs = rs.clone();
+    rs.spec.get_or_insert_with(Default::default).replicas = Some(new_scale);
+    set_replicas_annotation(&mut rs, rollout_replicas);
+    if new_scale == 0 && !keep_deadline_on_scale_to_zero {
+        remove_scale_down_deadline(&mut rs);
+    }
+    Some(rs)
+}
+
+/// Whether an aborted rollout keeps its canary/preview up for `abortScaleDownDelaySeconds`
+/// before scaling it down (`shouldDelayScaleDownOnAbort`): only when aborted, a stable RS
+/// exists, it is not a basic canary, the delay is not "never", and not
+/// `dynamicStableScale` with an unset delay.
+pub fn should_delay_scale_down_on_abort(rollout: &Rollout, aborted: bool, stable_rs_exists: bool) -> bool {
+    if !aborted || !stable_rs_exists {
+        return false;
+    }
+    let canary = rollout.spec.strategy.canary.as_ref();
+    if canary.is_some_and(|c| c.traffic_routing.is_none()) {
+        return false;
+    }
+    let delay = abort_scale_down_delay(rollout);
+    if delay.seconds.is_none() {
+        return false;
+    }
+    let dynamic = canary.is_some_and(|c| c.dynamic_stable_scale == Some(true));
+    !(dynamic && !delay.explicit)
+}
+
+/// The `scale-down-deadline` annotation of `rs` is set and non-empty (`HasScaleDownDeadline`).
+pub fn has_scale_down_deadline(rs: &ReplicaSet) -> bool {
+    annotation(rs, SCALE_DOWN_DEADLINE).is_some_and(|v| !v.is_empty())
+}
+
+/// A `scale-down-deadline` annotation that is not an RFC 3339 time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unable to read scaleDownAt label on rs '{rs}'")]
+pub struct ScaleDownDeadlineError {
+    /// The ReplicaSet's name.
+    pub rs: String,
+    /// The annotation value.
+    pub value: String,
+}
+
+/// The scale-down deadline of `rs`, `Ok(None)` when there is none.
+pub fn scale_down_deadline(rs: &ReplicaSet) -> Result<Option<DateTime<Utc>>, ScaleDownDeadlineError> {
+    let Some(value) = annotation(rs, SCALE_DOWN_DEADLINE).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| ScaleDownDeadlineError {
+            rs: rs_name(rs).to_owned(),
+            value: value.to_owned(),
+        })
+}
+
+/// Time left before the deadline of `rs` (`GetTimeRemainingBeforeScaleDownDeadline`):
+/// `Some` only when a deadline is set and still in the future.
+pub fn time_remaining_before_scale_down_deadline(
+    rs: &ReplicaSet,
+    now: DateTime<Utc>,
+) -> Result<Option<Duration>, ScaleDownDeadlineError> {
+    Ok(scale_down_deadline(rs)?
+        .filter(|deadline| *deadline > now)
+        .and_then(|deadline| (deadline - now).to_std().ok()))
+}
+
+/// The annotation value for a deadline `delay_seconds` after `now`: RFC 3339 in UTC with whole
+/// seconds (`now.Add(delay).UTC().Format(time.RFC3339)`).
+pub fn scale_down_deadline_value(now: DateTime<Utc>, delay_seconds: i32) -> String {
+    (now + chrono::Duration::seconds(i64::from(delay_seconds))).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Sets the `scale-down-deadline` annotation (bare key) to `value`.
+pub fn set_scale_down_deadline(rs: &mut ReplicaSet, value: &str) {
+    rs.metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new)
+        .insert(SCALE_DOWN_DEADLINE.into(), value.into());
+}
+
+/// Removes the `scale-down-deadline` annotation; returns whether it was there.
+pub fn remove_scale_down_deadline(rs: &mut ReplicaSet) -> bool {
+    rs.metadata
+        .annotations
+        .as_mut()
+        .is_some_and(|a| a.remove(SCALE_DOWN_DEADLINE).is_some())
+}
+
+/// What to do with the scale-down deadline annotation of an RS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadlineChange {
+    /// Add (or overwrite) the annotation with this RFC 3339 value.
+    Set(String),
+    /// Remove the annotation.
+    Remove,
+}
+
+/// The deadline change `addScaleDownDelay` makes: a delay of 0 means "no delay", so an existing
+/// deadline is removed (e.g. after switching from a traffic-routed to a basic canary).
+pub fn add_scale_down_delay(rs: &ReplicaSet, delay_seconds: i32, now: DateTime<Utc>) -> Option<DeadlineChange> {
+    if delay_seconds == 0 {
+        return has_scale_down_deadline(rs).then_some(DeadlineChange::Remove);
+    }
+    Some(DeadlineChange::Set(scale_down_deadline_value(now, delay_seconds)))
+}
+
+/// The decision for one old ReplicaSet being scaled down after a delay (`scaleDownDelayHelper`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScaleDownDelayDecision {
+    /// The running count of ReplicaSets inside their delay, to pass to the next call.
+    pub annotated: i32,
+    /// The replicas the RS should have now.
+    pub desired_replicas: i32,
+    /// A change to its deadline annotation.
+    pub deadline: Option<DeadlineChange>,
+    /// Look at the rollout again after this long.
+    pub requeue_after: Option<Duration>,
+}
+
+/// Decides the fate of one old ReplicaSet that must eventually go to 0
+/// (`scaleDownDelayHelper`). Call it for each candidate in order (blue-green: newest revision
+/// first), threading `annotated` through.
+///
+/// - No deadline yet and scaled up: if fewer than `scaleDownDelayRevisionLimit` ReplicaSets are
+///   already waiting, it starts waiting: it keeps its size, gets a deadline of now +
+///   [`scale_down_delay_seconds`], and the rollout is requeued after the delay. (With a delay of
+///   0 it is never annotated and keeps its size for ever: upstream issue #1992.) Otherwise it
+///   goes to 0 now.
+/// - Deadline set: beyond the revision limit → 0. Still in the future → back to the full
+///   `rollout_replicas` (not its current size), requeued at the deadline if that is sooner than
+///   `resync`. Passed, or unreadable → 0.
+/// - No deadline and already at 0 → stays at 0.
+pub fn scale_down_delay_helper(
+    rollout: &Rollout,
+    rs: &ReplicaSet,
+    annotated: i32,
+    rollout_replicas: i32,
+    now: DateTime<Utc>,
+    resync: Duration,
+) -> ScaleDownDelayDecision {
+    let limit = scale_down_delay_revision_limit(rollout);
+    let mut decision = ScaleDownDelayDecision {
+        annotated,
+        desired_replicas: 0,
+        deadline: None,
+        requeue_after: None,
+    };
+    if !has_scale_down_deadline(rs) {
+        if spec_replicas(rs) > 0 && annotated < limit {
+            let delay = scale_down_delay_seconds(rollout);
+            decision.annotated += 1;
+            decision.desired_replicas = spec_replicas(rs);
+            decision.deadline = add_scale_down_delay(rs, delay, now);
+            decision.requeue_after = Some(Duration::from_secs(delay.max(0) as u64));
+        }
+        return decision;
+    }
+    decision.annotated += 1;
+    if decision.annotated > limit {
+        return decision;
+    }
+    if let Ok(Some(remaining)) = time_remaining_before_scale_down_deadline(rs, now) {
+        if remaining < resync {
+            decision.requeue_after = Some(remaining);
+        }
+        decision.desired_replicas = rollout_replicas;
+    }
+    decision
+}
+
+// ------------------------------------------------------------------------------------------------
+// References (isReplicaSetReferenced)
+// ------------------------------------------------------------------------------------------------
+
+/// The hash a Service selects (`rollouts-pod-template-hash` in `spec.selector`).
+pub fn service_selector_hash(svc: &Service) -> Option<&str> {
+    svc.spec
+        .as_ref()?
+        .selector
+        .as_ref()?
+        .get(POD_TEMPLATE_HASH)
+        .map(String::as_str)
+}
+
+/// The Services whose live selectors can still reference an RS: canary and stable Services for
+/// a canary, active and preview Services for blue-green (unset ones omitted).
+pub fn referencing_service_names(rollout: &Rollout) -> Vec<&str> {
+    let strategy = &rollout.spec.strategy;
+    let names = if let Some(c) = &strategy.canary {
+        vec![c.canary_service.as_deref(), c.stable_service.as_deref()]
+    } else if let Some(bg) = &strategy.blue_green {
+        vec![Some(bg.active_service.as_str()), bg.preview_service.as_deref()]
+    } else {
+        vec![]
+    };
+    names.into_iter().flatten().filter(|n| !n.is_empty()).collect()
+}
+
+/// Whether `rs` may still receive traffic and so must not be scaled down or deleted
+/// (`isReplicaSetReferenced`): its hash is `status.stableRS`, `currentPodHash`, a blue-green
+/// active/preview selector or a recorded canary/stable weight hash, or is in `live_hashes`:
+/// the hashes selected by the existing [`referencing_service_names`] Services
+/// ([`service_selector_hash`]) and by Istio DestinationRule subsets. An RS without hash label
+/// is never referenced. (Argo also answers "referenced" when a Service lookup fails with
+/// anything but NotFound; we read from caches, which do not fail.)
+pub fn is_replica_set_referenced(rollout: &Rollout, rs: &ReplicaSet, live_hashes: &[&str]) -> bool {
+    let Some(hash) = pod_hash(rs).filter(|h| !h.is_empty()) else {
+        return false;
+    };
+    let Some(st) = status(rollout) else {
+        return live_hashes.contains(&hash);
+    };
+    let bg = st.blue_green.as_ref();
+    let weights = st.canary.as_ref().and_then(|c| c.weights.as_ref());
+    let static_refs = [
+        st.stable_rs.as_deref(),
+        st.current_pod_hash.as_deref(),
+        bg.and_then(|b| b.active_selector.as_deref()),
+        bg.and_then(|b| b.preview_selector.as_deref()),
+        weights.and_then(|w| w.canary.pod_template_hash.as_deref()),
+        weights.and_then(|w| w.stable.pod_template_hash.as_deref()),
+    ];
+    static_refs.contains(&Some(hash)) || live_hashes.contains(&hash)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Revision history (reconcileRevisionHistoryLimit)
+// ------------------------------------------------------------------------------------------------
+
+/// The ReplicaSets to delete to honour `revisionHistoryLimit` (`reconcileRevisionHistoryLimit`),
+/// oldest first, by name.
+///
+/// `old_rss` are the *other* ReplicaSets (neither new nor stable); an RS whose hash is
+/// `status.stableRS` is skipped anyway. Of the ones not already being deleted, the oldest
+/// `len − limit` (creation time, then name) are candidates, and a candidate is deleted only if
+/// fully scaled down and observed: `spec.replicas == 0`, `status.replicas == 0`, and
+/// `status.observedGeneration ≥ metadata.generation`. A candidate that does not qualify is
+/// skipped, not replaced by a younger one, as in Argo.
+pub fn replica_sets_to_delete<'a>(
+    rollout: &Rollout,
+    old_rss: impl IntoIterator<Item = &'a ReplicaSet>,
+) -> Vec<String> {
+    let stable = stable_hash(rollout);
+    let mut cleanable: Vec<&ReplicaSet> = old_rss
+        .into_iter()
+        .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+        .filter(|rs| stable.is_none() || pod_hash(rs) != stable)
+        .collect();
+    let excess = cleanable.len() as i64 - i64::from(revision_history_limit(rollout));
+    if excess <= 0 {
+        return Vec::new();
+    }
+    cleanable.sort_by(|a, b| by_creation(a, b));
+    cleanable
+        .into_iter()
+        .take(excess as usize)
+        .filter(|rs| {
+            let observed = rs.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+            status_replicas(rs) == 0
+                && spec_replicas(rs) == 0
+                && rs.metadata.generation.unwrap_or(0) <= observed
+        })
+        .map(|rs| rs_name(rs).to_owned())
+        .collect()
+}
