@@ -25,6 +25,7 @@ cargo build --locked --bins --workspace --exclude e2e
 bash "$repo/e2e/cluster/up.sh"
 # shellcheck disable=SC1091
 . "$E2E_RUN_DIR/env"
+export RUST_LIB_BACKTRACE=0
 export E2E_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}/debug
 cargo test --locked -p e2e -- --test-threads="${E2E_THREADS:-4}"
 status=0

@@ -9,6 +9,7 @@ pub mod canary;
 pub mod controller;
 pub mod crd;
 pub mod execute;
+pub mod leader;
 pub mod plan;
 pub mod reconcile;
 pub mod replicaset;

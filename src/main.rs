@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use rollouts::controller::{self, Settings};
+use rollouts::{
+    controller::{self, Settings},
+    leader,
+};
 
 /// Progressive delivery controller, wire-compatible with Argo Rollouts v1.9.1.
 #[derive(Parser, Debug)]
@@ -31,6 +34,25 @@ struct Args {
     /// Log format: text or json.
     #[arg(long, default_value = "text")]
     logformat: String,
+    /// Elect a leader on the Lease argo-rollouts-controller-lock, so replicas never write together.
+    #[arg(long = "leader-elect", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    leader_elect: bool,
+    /// How long a Lease is valid without renewal (Go duration).
+    #[arg(long = "leader-election-lease-duration", default_value = "15s", value_parser = go_duration)]
+    lease_duration: Duration,
+    /// Leadership is given up when no renewal succeeded within this (Go duration).
+    #[arg(long = "leader-election-renew-deadline", default_value = "10s", value_parser = go_duration)]
+    renew_deadline: Duration,
+    /// Time between renewal attempts (Go duration).
+    #[arg(long = "leader-election-retry-period", default_value = "2s", value_parser = go_duration)]
+    retry_period: Duration,
+}
+
+fn go_duration(s: &str) -> Result<Duration, String> {
+    let nanos = rollouts::validation::parse_go_duration(s)?;
+    u64::try_from(nanos)
+        .map(Duration::from_nanos)
+        .map_err(|_| format!("negative duration {s:?}"))
 }
 
 fn init_logging(level: &str, format: &str) -> anyhow::Result<()> {
@@ -103,5 +125,45 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ?settings,
         "starting rollouts-controller"
     );
+    if !args.leader_elect {
+        return controller::run(client, settings, shutdown_signal()).await;
+    }
+    if args.renew_deadline >= args.lease_duration {
+        anyhow::bail!(
+            "--leader-election-renew-deadline must be shorter than --leader-election-lease-duration"
+        );
+    }
+    let lease = leader::LeaseSettings {
+        // Argo keeps its Lease in the controller's namespace.
+        namespace: std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "argo-rollouts".into()),
+        identity: match std::env::var("HOSTNAME") {
+            Ok(host) if !host.is_empty() => format!("{host}_{}", unique_suffix()),
+            _ => unique_suffix(),
+        },
+        lease_duration: args.lease_duration,
+        renew_deadline: args.renew_deadline,
+        retry_period: args.retry_period,
+    };
+    tokio::select! {
+        _ = leader::acquire(&client, &lease) => {}
+        _ = shutdown_signal() => return Ok(()),
+    }
+    // Renewal runs on its own task. Losing the lease ends the process at once: no reconcile that
+    // is still in flight may write after another instance could have taken over.
+    let renewals = tokio::spawn(leader::hold(client.clone(), lease));
+    tokio::spawn(async move {
+        let _ = renewals.await;
+        tracing::error!("leadership lost: exiting so no writer outlives the lease");
+        std::process::exit(1);
+    });
     controller::run(client, settings, shutdown_signal()).await
+}
+
+/// A process-unique identity suffix (pid and start time), enough to tell replicas apart.
+fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{:x}-{:x}", std::process::id(), nanos)
 }

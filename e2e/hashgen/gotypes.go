@@ -31,6 +31,11 @@ var specialTypes = map[string]string{
 	"encoding/json.RawMessage":                        "RawMessage",
 }
 
+// rustImplemented lists the special kinds src/replicaset/hash.rs encodes.
+var rustImplemented = map[string]bool{
+	"Quantity": true, "Time": true, "FieldsV1": true, "IntOrString": true, "RawMessage": true, "Interface": true,
+}
+
 var (
 	marshalerType       = reflect.TypeFor[json.Marshaler]()
 	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
@@ -221,6 +226,9 @@ func (tt *typeTable) structIndex(t reflect.Type) int {
 // kind renders the Rust GoKind expression for t.
 func (tt *typeTable) kind(t reflect.Type, where string) (string, error) {
 	if s, ok := specialTypes[typeName(t)]; ok {
+		if !rustImplemented[s] {
+			return "", fmt.Errorf("%s: %s is not implemented by src/replicaset/hash.rs", where, typeName(t))
+		}
 		tt.specials[s] = true
 		return s, nil
 	}
@@ -248,13 +256,12 @@ func (tt *typeTable) kind(t reflect.Type, where string) (string, error) {
 	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
 		return fmt.Sprintf("Int { bits: %d, signed: false }", t.Bits()), nil
 	case reflect.Float32, reflect.Float64:
-		return fmt.Sprintf("Float { bits: %d }", t.Bits()), nil
+		return "", fmt.Errorf("%s: float fields are not implemented by src/replicaset/hash.rs (Go formats them ES6-style; add GoKind::Float)", where)
 	case reflect.Struct:
 		return fmt.Sprintf("Struct(%d)", tt.structIndex(t)), nil
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 && !hasCustomJSON(t.Elem()) {
-			tt.specials["Bytes"] = true
-			return "Bytes", nil
+			return "", fmt.Errorf("%s: []byte (base64) fields are not implemented by src/replicaset/hash.rs", where)
 		}
 		k, err := tt.kind(t.Elem(), where)
 		if err != nil {

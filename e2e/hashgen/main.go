@@ -38,6 +38,7 @@ import (
 	"github.com/argoproj/argo-rollouts/utils/conditions"
 	"github.com/argoproj/argo-rollouts/utils/hash"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -74,6 +75,14 @@ type stepsCase struct {
 type casesFile struct {
 	Templates []templateCase `json:"templates"`
 	Steps     []stepsCase    `json:"steps"`
+	// Quantities are fed to resource.ParseQuantity and Quantity.MarshalJSON directly.
+	Quantities []string `json:"quantities"`
+}
+
+type quantityVector struct {
+	Input  string `json:"input"`
+	Output string `json:"output,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 type templateVector struct {
@@ -99,11 +108,12 @@ type stepsVector struct {
 }
 
 type vectorsFile struct {
-	Comment   string           `json:"comment"`
-	Argo      string           `json:"argoRollouts"`
-	K8s       string           `json:"k8sApi"`
-	Templates []templateVector `json:"templates"`
-	Steps     []stepsVector    `json:"steps"`
+	Comment    string           `json:"comment"`
+	Argo       string           `json:"argoRollouts"`
+	K8s        string           `json:"k8sApi"`
+	Templates  []templateVector `json:"templates"`
+	Steps      []stepsVector    `json:"steps"`
+	Quantities []quantityVector `json:"quantities"`
 }
 
 func main() {
@@ -161,6 +171,14 @@ func run(casesPath, vectorsPath, gotypesPath string) error {
 		}
 		out.Steps = append(out.Steps, v)
 	}
+	seen := map[string]bool{}
+	for _, q := range cases.Quantities {
+		if seen[q] {
+			return fmt.Errorf("duplicate quantity case %q", q)
+		}
+		seen[q] = true
+		out.Quantities = append(out.Quantities, quantityVectorFor(q))
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -182,8 +200,8 @@ func run(casesPath, vectorsPath, gotypesPath string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "hashgen: %d template vectors, %d step vectors (%s)\n",
-		len(out.Templates), len(out.Steps), runtime.Version())
+	fmt.Fprintf(os.Stderr, "hashgen: %d template vectors, %d step vectors, %d quantity vectors (%s)\n",
+		len(out.Templates), len(out.Steps), len(out.Quantities), runtime.Version())
 	return nil
 }
 
@@ -448,6 +466,27 @@ func stepsVectorFor(c stepsCase) (stepsVector, error) {
 	s := string(b)
 	v.GoJSON, v.Fnv32a, v.Hash = &s, &sum, argoHash
 	return v, nil
+}
+
+func quantityVectorFor(s string) quantityVector {
+	v := quantityVector{Input: s}
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	b, err := q.MarshalJSON()
+	if err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	var str string
+	if err := json.Unmarshal(b, &str); err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	v.Output = str
+	return v
 }
 
 // checkPinnedVectors checks the byte-level vectors of the contract (Addendum A) directly.

@@ -1,3 +1,4 @@
 //! Canary planner.
 pub mod intstr;
+pub mod plan;
 pub mod replicas;

@@ -10,9 +10,16 @@
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::{Ctx, status::is_paused};
 use crate::{
-    crd::{CanaryStep, PauseCondition, PauseReason, RolloutPause, RolloutStatus},
-    status::{k8s_time, to_utc},
+    crd::{PauseCondition, PauseReason, RolloutPause, RolloutStatus, condition},
+    status::{
+        conditions::{
+            self as cond, CONDITION_UNKNOWN, ROLLOUT_ABORTED_REASON, ROLLOUT_PAUSED_REASON,
+            ROLLOUT_RESUMED_REASON, ROLLOUT_RETRY_REASON, get_condition,
+        },
+        k8s_time, to_utc,
+    },
     validation::pause_duration_seconds,
 };
 
@@ -30,11 +37,6 @@ pub(crate) struct PauseContext {
 }
 
 impl PauseContext {
-    /// Whether a pause reason was added during this reconcile.
-    pub(crate) fn has_add_pause(&self) -> bool {
-        !self.add_pause_reasons.is_empty()
-    }
-
     /// Whether the rollout counts as aborted: the persisted flag, unless this reconcile removed it,
     /// or an abort raised by this reconcile.
     pub(crate) fn is_aborted(&self, status: &RolloutStatus) -> bool {
@@ -132,8 +134,47 @@ pub(crate) fn completed_canary_pause_step(status: &RolloutStatus, pause: &Rollou
     }
 }
 
-/// Whether the step is one Argo treats as open-ended for the progress deadline
-/// (`isIndefiniteStep`, the step part): pause, analysis or experiment.
-pub(crate) fn is_indefinite_step_kind(step: &CanaryStep) -> bool {
-    step.pause.is_some() || step.analysis.is_some() || step.experiment.is_some()
+impl Ctx<'_> {
+    /// Argo's `checkPausedConditions`, run on every reconcile: keeps the Progressing condition
+    /// (`RolloutPaused`/`RolloutResumed`/`RolloutRetry`, status Unknown) and the `Paused`
+    /// condition in line with `spec.paused || pauseConditions` and the abort flag. Any change
+    /// is written at once with its own status patch; the reconcile then carries on with the
+    /// status as it was, so one reconcile can write the status twice.
+    ///
+    /// Progressing is not touched while an abort condition holds it or once the rollout is
+    /// complete; `Paused` not while aborted.
+    pub(crate) fn check_paused_conditions(&mut self) {
+        let status = self.status().clone();
+        let progressing = get_condition(&status, condition::PROGRESSING);
+        let progressing_paused = progressing.is_some_and(|c| c.reason == ROLLOUT_PAUSED_REASON);
+        let aborted_condition = progressing.is_some_and(|c| c.reason == ROLLOUT_ABORTED_REASON);
+        let is_paused = is_paused(&self.rollout, &status);
+
+        let mut updates = Vec::new();
+        if is_paused != progressing_paused && !aborted_condition && !cond::rollout_completed(&status) {
+            let (reason, message) = if is_paused {
+                (ROLLOUT_PAUSED_REASON, cond::ROLLOUT_PAUSED_MESSAGE)
+            } else {
+                (ROLLOUT_RESUMED_REASON, cond::ROLLOUT_RESUMED_MESSAGE)
+            };
+            updates.push(cond::new_condition(condition::PROGRESSING, CONDITION_UNKNOWN, reason, message, self.now));
+        }
+        if status.abort != Some(true) && aborted_condition {
+            updates.push(cond::new_condition(
+                condition::PROGRESSING,
+                CONDITION_UNKNOWN,
+                ROLLOUT_RETRY_REASON,
+                cond::ROLLOUT_RETRY_MESSAGE,
+                self.now,
+            ));
+        }
+        let paused_true = cond::is_condition_true(&status, condition::PAUSED);
+        if is_paused != paused_true && !aborted_condition {
+            updates.push(cond::paused_condition(is_paused, self.now));
+        }
+        if updates.is_empty() {
+            return;
+        }
+        self.patch_condition(&status, status.clone(), updates);
+    }
 }

@@ -240,7 +240,7 @@ fn template_without_hash(template: Option<&k8s_openapi::api::core::v1::PodTempla
 
 /// The ReplicaSet Argo creates for the current template: 0 replicas, the hash in its name,
 /// labels and selector, the rollout as controller, and the revision annotations.
-fn desired_replica_set(rollout: &Rollout, hash: &str, revision: i64) -> ReplicaSet {
+pub(crate) fn desired_replica_set(rollout: &Rollout, hash: &str, revision: i64) -> ReplicaSet {
     let rollout_name = rollout.metadata.name.clone().unwrap_or_default();
     let mut template = rollout.spec.template.clone().unwrap_or_default();
     let meta = template.metadata.get_or_insert_with(ObjectMeta::default);

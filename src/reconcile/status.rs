@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 use super::Ctx;
 use crate::{
     crd::{
-        BlueGreenStatus, CanaryStatus, Rollout, RolloutCondition, RolloutPhase, RolloutStatus,
-        condition,
+        CanaryStatus, Rollout, RolloutCondition, RolloutStatus, condition,
     },
     plan::{Action, EventIntent, merge_patch},
     status::{
@@ -97,18 +96,9 @@ pub(crate) fn text(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("")
 }
 
-pub(crate) fn count(value: Option<i32>) -> i32 {
-    value.unwrap_or(0)
-}
-
 /// `canary` of a status being built.
 pub(crate) fn canary_mut(status: &mut RolloutStatus) -> &mut CanaryStatus {
     status.canary.get_or_insert_with(CanaryStatus::default)
-}
-
-/// `blueGreen` of a status being built.
-pub(crate) fn blue_green_mut(status: &mut RolloutStatus) -> &mut BlueGreenStatus {
-    status.blue_green.get_or_insert_with(BlueGreenStatus::default)
 }
 
 /// Whether the controller or the user holds the rollout paused, as of the persisted status.
@@ -335,10 +325,4 @@ impl Ctx<'_> {
         let after = (deadline - self.now).to_std().unwrap_or(Duration::ZERO);
         self.plan.requeue(after + Duration::from_secs(1));
     }
-}
-
-/// `phase`/`message` for tests and callers that need them without a context.
-#[allow(dead_code)]
-pub(crate) fn phase_of(rollout: &Rollout, status: &RolloutStatus) -> (RolloutPhase, String) {
-    calculate_phase(rollout, status)
 }

@@ -27,12 +27,7 @@
 //! `defaults.go` ([`revision_history_limit`], [`scale_down_delay_seconds`], …) are used by both
 //! planners.
 
-use std::{
-    cmp::Ordering,
-    collections::BTreeMap,
-    fmt::Write as _,
-    time::Duration,
-};
+use std::{cmp::Ordering, collections::BTreeMap, fmt::Write as _, time::Duration};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use k8s_openapi::{
@@ -65,15 +60,25 @@ mod stub_hash {
         };
         bytes.iter().for_each(|&b| feed(b));
         if let Some(c) = collision_count {
-            (c as u32).to_le_bytes().into_iter().chain([0; 4]).for_each(&mut feed);
+            (c as u32)
+                .to_le_bytes()
+                .into_iter()
+                .chain([0; 4])
+                .for_each(&mut feed);
         }
         let alphabet = b"bcdfghjklmnpqrstvwxz2456789";
-        h.to_string().bytes().map(|b| alphabet[usize::from(b) % 27] as char).collect()
+        h.to_string()
+            .bytes()
+            .map(|b| alphabet[usize::from(b) % 27] as char)
+            .collect()
     }
     pub fn pod_template_hash(t: &serde_json::Value, c: Option<i32>) -> Result<String, HashError> {
         Ok(fnv(t.to_string().as_bytes(), c))
     }
-    pub fn legacy_pod_template_hash(t: &serde_json::Value, c: Option<i32>) -> Result<String, HashError> {
+    pub fn legacy_pod_template_hash(
+        t: &serde_json::Value,
+        c: Option<i32>,
+    ) -> Result<String, HashError> {
         Ok(fnv(format!("legacy{t}").as_bytes(), c))
     }
 }
@@ -297,13 +302,15 @@ pub fn max_surge(rollout: &Rollout) -> i32 {
 pub fn max_unavailable(rollout: &Rollout) -> i32 {
     let replicas = rollout_replicas(rollout);
     match &rollout.spec.strategy.canary {
-        Some(canary) => Fenceposts::resolve_canary(
-            canary.max_surge.as_ref(),
-            canary.max_unavailable.as_ref(),
-            replicas,
-        )
-        .unwrap_or_default()
-        .max_unavailable,
+        Some(canary) => {
+            Fenceposts::resolve_canary(
+                canary.max_surge.as_ref(),
+                canary.max_unavailable.as_ref(),
+                replicas,
+            )
+            .unwrap_or_default()
+            .max_unavailable
+        }
         None => intstr::resolve_blue_green_max_unavailable(
             Some(&max_unavailable_or_default(rollout)),
             replicas,
@@ -377,7 +384,10 @@ pub fn available_replicas(rs: &ReplicaSet) -> i32 {
 
 /// `status.readyReplicas`, 0 when absent.
 pub fn ready_replicas(rs: &ReplicaSet) -> i32 {
-    rs.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0)
+    rs.status
+        .as_ref()
+        .and_then(|s| s.ready_replicas)
+        .unwrap_or(0)
 }
 
 fn annotation<'a>(rs: &'a ReplicaSet, key: &str) -> Option<&'a str> {
@@ -654,10 +664,7 @@ pub fn find_new_replica_set(rollout: &Rollout, rss: &[ReplicaSet]) -> Option<usi
 /// controller injected, i.e. what the Rollout's own template should look like.
 fn live_template_without_injections(rollout: &Rollout, rs: &ReplicaSet) -> PodTemplateSpec {
     let (stripped, _) = sync_replica_set_ephemeral_pod_metadata(rs, None);
-    let mut live = stripped
-        .spec
-        .and_then(|s| s.template)
-        .unwrap_or_default();
+    let mut live = stripped.spec.and_then(|s| s.template).unwrap_or_default();
     if let Some(spec) = live.spec.as_mut() {
         spec.affinity = remove_injected_anti_affinity_rule(spec.affinity.as_ref(), rollout);
     }
@@ -714,7 +721,9 @@ pub fn replica_set_by_hash<'a>(
     if hash.is_empty() {
         return None;
     }
-    rss.into_iter().filter(|rs| pod_hash(rs) == Some(hash)).last()
+    rss.into_iter()
+        .filter(|rs| pod_hash(rs) == Some(hash))
+        .last()
 }
 
 /// The roles of a Rollout's ReplicaSets, as indices into the list they were computed from.
@@ -774,7 +783,10 @@ pub fn classify(rollout: &Rollout, rss: &[ReplicaSet]) -> Roles {
 pub fn pod_template_equal_ignore_hash(live: &PodTemplateSpec, desired: &PodTemplateSpec) -> bool {
     let prepare = |t: &PodTemplateSpec, defaults: bool| {
         let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
-        if let Some(labels) = v.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+        if let Some(labels) = v
+            .pointer_mut("/metadata/labels")
+            .and_then(Value::as_object_mut)
+        {
             labels.remove(POD_TEMPLATE_HASH);
         }
         if defaults {
@@ -955,7 +967,10 @@ fn object_at<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Map<String, Valu
     v.get_mut(key)?.as_object_mut()
 }
 
-fn object_at_map<'a>(m: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+fn object_at_map<'a>(
+    m: &'a mut Map<String, Value>,
+    key: &str,
+) -> Option<&'a mut Map<String, Value>> {
     m.get_mut(key)?.as_object_mut()
 }
 
@@ -983,7 +998,8 @@ fn default_str(m: &mut Map<String, Value>, key: &str, value: &str) {
 
 /// Defaults a Go non-pointer integer: `0` counts as unset.
 fn default_int(m: &mut Map<String, Value>, key: &str, value: i64) {
-    if matches!(m.get(key), None | Some(Value::Null)) || m.get(key).and_then(Value::as_i64) == Some(0)
+    if matches!(m.get(key), None | Some(Value::Null))
+        || m.get(key).and_then(Value::as_i64) == Some(0)
     {
         m.insert(key.into(), Value::from(value));
     }
@@ -1104,8 +1120,12 @@ fn valid_path_component(c: &str) -> bool {
 ///   is a pointer to an empty struct, which Go does *not* equate with a nil pointer, so it stays
 ///   (`securityContext: {}` vs. absent differ, and defaulting fills the desired side; the
 ///   pod-level `spec.resources` is such a pointer).
+/// - Resource quantities (values of `limits`, `requests`, `overhead`, and `sizeLimit`,
+///   `divisor`) are replaced by their exact value rounded up to milli-units, as Go compares
+///   quantities by value after defaulting rounds them (`cpu: 0.5` equals the stored `500m`,
+///   `1024Mi` equals `1Gi`). A string that is not a quantity is kept as written.
 ///
-/// Scalars are compared as written; a zero value written explicitly (`hostNetwork: false`)
+/// Other scalars are compared as written; a zero value written explicitly (`hostNetwork: false`)
 /// therefore still differs from an absent field. That errs on the side of "different", which
 /// at worst creates a ReplicaSet, never hides a template change.
 pub fn semantic_normal_form(mut template: Value) -> Value {
@@ -1141,6 +1161,12 @@ const EMPTY_EQUALS_ABSENT: [&str; 14] = [
     "preference",
 ];
 
+/// Keys of resource lists (maps of quantities) in a pod template.
+const RESOURCE_LISTS: [&str; 3] = ["limits", "requests", "overhead"];
+
+/// Keys whose value is a single quantity in a pod template.
+const QUANTITIES: [&str; 2] = ["sizeLimit", "divisor"];
+
 /// The pod spec: like [`prune`], except that its own `resources` is a pointer.
 fn prune_pod_spec(v: &mut Value) -> bool {
     let Value::Object(map) = v else {
@@ -1164,11 +1190,105 @@ fn prune(v: &mut Value, key: &str) -> bool {
             items.is_empty()
         }
         Value::Object(map) => {
-            map.retain(|k, child| !prune(child, k));
+            let resource_list = RESOURCE_LISTS.contains(&key);
+            map.retain(|k, child| {
+                if resource_list {
+                    canonicalize_quantity(child);
+                    !child.is_null()
+                } else {
+                    !prune(child, k)
+                }
+            });
             map.is_empty() && EMPTY_EQUALS_ABSENT.contains(&key)
+        }
+        Value::String(_) if QUANTITIES.contains(&key) => {
+            canonicalize_quantity(v);
+            false
         }
         _ => false,
     }
+}
+
+fn canonicalize_quantity(v: &mut Value) {
+    if let Some(key) = v.as_str().and_then(quantity_value) {
+        *v = Value::String(key);
+    }
+}
+
+/// The exact value of a Kubernetes quantity string (`<sign><digits>[.<digits>]<suffix>`, suffix
+/// one of `Ki Mi Gi Ti Pi Ei`, `n u m "" k M G T P E`, or `e<int>`/`E<int>`), rounded up to
+/// milli-units as `SetDefaults_ResourceList` does, written as `<integer>e<exponent>` with no
+/// trailing zeros in the integer (so equal values give equal strings). `None` if it does not
+/// parse or does not fit 128 bits, in which case the caller compares the text as written.
+fn quantity_value(s: &str) -> Option<String> {
+    let (negative, rest) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let number_len = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let (number, suffix) = rest.split_at(number_len);
+    let (int_part, frac_part) = number.split_once('.').unwrap_or((number, ""));
+    if int_part.is_empty() && frac_part.is_empty() || frac_part.contains('.') {
+        return None;
+    }
+    let (mut exp10, exp2): (i64, u32) = match suffix {
+        "" => (0, 0),
+        "n" => (-9, 0),
+        "u" => (-6, 0),
+        "m" => (-3, 0),
+        "k" => (3, 0),
+        "M" => (6, 0),
+        "G" => (9, 0),
+        "T" => (12, 0),
+        "P" => (15, 0),
+        "E" => (18, 0),
+        "Ki" => (0, 10),
+        "Mi" => (0, 20),
+        "Gi" => (0, 30),
+        "Ti" => (0, 40),
+        "Pi" => (0, 50),
+        "Ei" => (0, 60),
+        _ if suffix.starts_with(['e', 'E']) => {
+            let exp = &suffix[1..];
+            let digits = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (exp.parse().ok()?, 0)
+        }
+        _ => return None,
+    };
+    let digits = format!("{int_part}{frac_part}");
+    let mut mantissa: u128 = digits.trim_start_matches('0').parse().unwrap_or(0);
+    if digits.trim_start_matches('0').len() > 38 {
+        return None;
+    }
+    exp10 -= frac_part.len() as i64;
+    mantissa = mantissa.checked_mul(1u128.checked_shl(exp2)?)?;
+    if mantissa == 0 {
+        return Some("0".into());
+    }
+    // Round up (away from zero) to milli-units.
+    if exp10 < -3 {
+        let drop = u32::try_from(-3 - exp10).ok()?;
+        let divisor = 10u128.checked_pow(drop);
+        mantissa = match divisor {
+            Some(d) => mantissa.div_ceil(d),
+            None => 1,
+        };
+        exp10 = -3;
+    }
+    while mantissa % 10 == 0 {
+        mantissa /= 10;
+        exp10 += 1;
+    }
+    Some(format!(
+        "{}{mantissa}e{exp10}",
+        if negative { "-" } else { "" }
+    ))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1211,7 +1331,10 @@ pub fn sync_ephemeral_pod_metadata(
                   modified: &mut bool| {
         for k in injected.into_iter().flatten().map(|(k, _)| k) {
             let still_wanted = wanted.is_some_and(|w| w.contains_key(k));
-            if !still_wanted && let Some(map) = target.as_mut() && map.remove(k).is_some() {
+            if !still_wanted
+                && let Some(map) = target.as_mut()
+                && map.remove(k).is_some()
+            {
                 *modified = true;
             }
         }
@@ -1256,7 +1379,8 @@ pub fn sync_replica_set_ephemeral_pod_metadata(
         .and_then(|s| s.template.as_ref())
         .and_then(|t| t.metadata.clone())
         .unwrap_or_default();
-    let (new_meta, modified) = sync_ephemeral_pod_metadata(&template_meta, existing.as_ref(), desired);
+    let (new_meta, modified) =
+        sync_ephemeral_pod_metadata(&template_meta, existing.as_ref(), desired);
     let mut rs = rs.clone();
     if !modified {
         return (rs, false);
@@ -1353,12 +1477,19 @@ pub struct EphemeralTargets<'a> {
 }
 
 /// Decides the ephemeral metadata of the new and stable ReplicaSets.
-pub fn ephemeral_targets<'a>(rollout: &'a Rollout, new_rs: Option<&ReplicaSet>) -> EphemeralTargets<'a> {
+pub fn ephemeral_targets<'a>(
+    rollout: &'a Rollout,
+    new_rs: Option<&ReplicaSet>,
+) -> EphemeralTargets<'a> {
     let strategy = &rollout.spec.strategy;
     let (canary_md, stable_md, applies) = if let Some(c) = &strategy.canary {
         (c.canary_metadata.as_ref(), c.stable_metadata.as_ref(), true)
     } else if let Some(bg) = &strategy.blue_green {
-        (bg.preview_metadata.as_ref(), bg.active_metadata.as_ref(), true)
+        (
+            bg.preview_metadata.as_ref(),
+            bg.active_metadata.as_ref(),
+            true,
+        )
     } else {
         (None, None, false)
     };
@@ -1368,7 +1499,11 @@ pub fn ephemeral_targets<'a>(rollout: &'a Rollout, new_rs: Option<&ReplicaSet>) 
     };
     EphemeralTargets {
         fully_rolled_out,
-        new_rs: if fully_rolled_out { stable_md } else { canary_md },
+        new_rs: if fully_rolled_out {
+            stable_md
+        } else {
+            canary_md
+        },
         stable_rs: stable_md,
         applies,
     }
@@ -1428,14 +1563,18 @@ pub fn injected_anti_affinity_rule(rollout: &Rollout) -> PodAffinityTerm {
 /// template's own affinity, plus the injected term while an update is in flight (anti-affinity
 /// configured, `stableRS` set and ≠ `current_pod_hash`). `current_pod_hash` is the *computed*
 /// v1.9.1 hash of the template, as in Argo.
-pub fn generate_replica_set_affinity(rollout: &Rollout, current_pod_hash: &str) -> Option<Affinity> {
+pub fn generate_replica_set_affinity(
+    rollout: &Rollout,
+    current_pod_hash: &str,
+) -> Option<Affinity> {
     let mut affinity = rollout
         .spec
         .template
         .as_ref()
         .and_then(|t| t.spec.as_ref())
         .and_then(|s| s.affinity.clone());
-    let (Some(strategy), Some(stable)) = (rollout_anti_affinity(rollout), stable_hash(rollout)) else {
+    let (Some(strategy), Some(stable)) = (rollout_anti_affinity(rollout), stable_hash(rollout))
+    else {
         return affinity;
     };
     if stable == current_pod_hash {
@@ -1511,15 +1650,23 @@ pub fn remove_injected_anti_affinity_rule(
     let Some((index, _)) = find_injected_anti_affinity_rule(affinity, rollout) else {
         return result;
     };
-    let preferred = rollout_anti_affinity(rollout)
-        .is_some_and(|s| s.preferred_during_scheduling_ignored_during_execution.is_some());
+    let preferred = rollout_anti_affinity(rollout).is_some_and(|s| {
+        s.preferred_during_scheduling_ignored_during_execution
+            .is_some()
+    });
     let aff = result.as_mut()?;
     let anti = aff.pod_anti_affinity.as_mut()?;
     if preferred {
-        if let Some(terms) = anti.preferred_during_scheduling_ignored_during_execution.as_mut() {
+        if let Some(terms) = anti
+            .preferred_during_scheduling_ignored_during_execution
+            .as_mut()
+        {
             terms.remove(index);
         }
-    } else if let Some(terms) = anti.required_during_scheduling_ignored_during_execution.as_mut() {
+    } else if let Some(terms) = anti
+        .required_during_scheduling_ignored_during_execution
+        .as_mut()
+    {
         terms.remove(index);
     }
     fn drop_if_empty<T>(v: &mut Option<Vec<T>>) {
@@ -1529,12 +1676,17 @@ pub fn remove_injected_anti_affinity_rule(
     }
     drop_if_empty(&mut anti.required_during_scheduling_ignored_during_execution);
     drop_if_empty(&mut anti.preferred_during_scheduling_ignored_during_execution);
-    if anti.required_during_scheduling_ignored_during_execution.is_none()
-        && anti.preferred_during_scheduling_ignored_during_execution.is_none()
+    if anti
+        .required_during_scheduling_ignored_during_execution
+        .is_none()
+        && anti
+            .preferred_during_scheduling_ignored_during_execution
+            .is_none()
     {
         aff.pod_anti_affinity = None;
     }
-    if aff.pod_anti_affinity.is_none() && aff.pod_affinity.is_none() && aff.node_affinity.is_none() {
+    if aff.pod_anti_affinity.is_none() && aff.pod_affinity.is_none() && aff.node_affinity.is_none()
+    {
         result = None;
     }
     result
@@ -1562,7 +1714,13 @@ pub fn injected_anti_affinity_rule_needs_update(
         .into_iter()
         .flatten()
         .filter(|e| e.key == POD_TEMPLATE_HASH)
-        .any(|e| e.values.as_ref().and_then(|v| v.first()).map(String::as_str) != Some(stable))
+        .any(|e| {
+            e.values
+                .as_ref()
+                .and_then(|v| v.first())
+                .map(String::as_str)
+                != Some(stable)
+        })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1668,7 +1826,10 @@ pub fn set_new_replica_set_annotations(
 /// Sets the Rollout's own `rollout.argoproj.io/revision` (`SetRolloutRevision`); returns whether
 /// it changed (then the Rollout must be written and `RolloutUpdated` recorded).
 pub fn set_rollout_revision(rollout: &mut Rollout, revision: &str) -> bool {
-    let annotations = rollout.metadata.annotations.get_or_insert_with(BTreeMap::new);
+    let annotations = rollout
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new);
     if annotations.get(REVISION).map(String::as_str) == Some(revision) {
         return false;
     }
@@ -1700,7 +1861,8 @@ pub fn sync_replica_set_revision<'a>(
         .as_ref()
         .and_then(|t| t.spec.as_ref())
         .and_then(|s| s.affinity.as_ref());
-    let affinity_changed = injected_anti_affinity_rule_needs_update(affinity, rollout, current_pod_hash);
+    let affinity_changed =
+        injected_anti_affinity_rule_needs_update(affinity, rollout, current_pod_hash);
     if !(annotations_changed || min_ready_changed || affinity_changed) {
         return None;
     }
@@ -1748,7 +1910,12 @@ pub fn controller_ref(rollout: &Rollout) -> OwnerReference {
 /// label, the ephemeral metadata and the injected anti-affinity (while stable ≠ `hash`);
 /// `minReadySeconds` of the Rollout; 0 replicas. The template is copied as is: dropping fields
 /// unknown to Kubernetes v1.34 is the hash module's business.
-pub fn new_replica_set(rollout: &Rollout, hash: &str, revision: i64, stable_rs_exists: bool) -> ReplicaSet {
+pub fn new_replica_set(
+    rollout: &Rollout,
+    hash: &str,
+    revision: i64,
+    stable_rs_exists: bool,
+) -> ReplicaSet {
     let mut template = rollout.spec.template.clone().unwrap_or_default();
     template.spec.get_or_insert_with(Default::default).affinity =
         generate_replica_set_affinity(rollout, hash);
@@ -1758,7 +1925,10 @@ pub fn new_replica_set(rollout: &Rollout, hash: &str, revision: i64, stable_rs_e
         .and_then(|m| m.labels.clone())
         .unwrap_or_default();
     labels.insert(POD_TEMPLATE_HASH.into(), hash.into());
-    template.metadata.get_or_insert_with(Default::default).labels = Some(labels.clone());
+    template
+        .metadata
+        .get_or_insert_with(Default::default)
+        .labels = Some(labels.clone());
 
     let mut selector = rollout.spec.selector.clone().unwrap_or_default();
     selector
@@ -1799,6 +1969,29 @@ pub fn new_replica_set(rollout: &Rollout, hash: &str, revision: i64, stable_rs_e
     rs
 }
 
+/// After a create of `<rollout>-<hash>` failed with `AlreadyExists`: whether the existing
+/// ReplicaSet is a hash collision rather than our own new ReplicaSet seen late through a slow
+/// cache. It is ours only if this Rollout is its controller (by UID) and its template equals
+/// the Rollout's ([`pod_template_equal_ignore_hash`], compared as is: an RS we created with
+/// injected metadata therefore counts as a collision, as in Argo). On a collision
+/// `status.collisionCount` is incremented and the next reconcile hashes with it.
+pub fn is_hash_collision(rollout: &Rollout, existing: &ReplicaSet) -> bool {
+    let owned = existing
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true))
+        .is_some_and(|r| Some(&r.uid) == rollout.metadata.uid.as_ref());
+    let live = existing
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.clone())
+        .unwrap_or_default();
+    let desired = rollout.spec.template.clone().unwrap_or_default();
+    !(owned && pod_template_equal_ignore_hash(&live, &desired))
+}
+
 // ------------------------------------------------------------------------------------------------
 // Scaling and scale-down deadlines (rollout/sync.go, rollout/replicaset.go)
 // ------------------------------------------------------------------------------------------------
@@ -1830,7 +2023,11 @@ pub fn scale_replica_set(
 /// before scaling it down (`shouldDelayScaleDownOnAbort`): only when aborted, a stable RS
 /// exists, it is not a basic canary, the delay is not "never", and not
 /// `dynamicStableScale` with an unset delay.
-pub fn should_delay_scale_down_on_abort(rollout: &Rollout, aborted: bool, stable_rs_exists: bool) -> bool {
+pub fn should_delay_scale_down_on_abort(
+    rollout: &Rollout,
+    aborted: bool,
+    stable_rs_exists: bool,
+) -> bool {
     if !aborted || !stable_rs_exists {
         return false;
     }
@@ -1862,7 +2059,9 @@ pub struct ScaleDownDeadlineError {
 }
 
 /// The scale-down deadline of `rs`, `Ok(None)` when there is none.
-pub fn scale_down_deadline(rs: &ReplicaSet) -> Result<Option<DateTime<Utc>>, ScaleDownDeadlineError> {
+pub fn scale_down_deadline(
+    rs: &ReplicaSet,
+) -> Result<Option<DateTime<Utc>>, ScaleDownDeadlineError> {
     let Some(value) = annotation(rs, SCALE_DOWN_DEADLINE).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -1888,7 +2087,8 @@ pub fn time_remaining_before_scale_down_deadline(
 /// The annotation value for a deadline `delay_seconds` after `now`: RFC 3339 in UTC with whole
 /// seconds (`now.Add(delay).UTC().Format(time.RFC3339)`).
 pub fn scale_down_deadline_value(now: DateTime<Utc>, delay_seconds: i32) -> String {
-    (now + chrono::Duration::seconds(i64::from(delay_seconds))).to_rfc3339_opts(SecondsFormat::Secs, true)
+    (now + chrono::Duration::seconds(i64::from(delay_seconds)))
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Sets the `scale-down-deadline` annotation (bare key) to `value`.
@@ -1918,11 +2118,18 @@ pub enum DeadlineChange {
 
 /// The deadline change `addScaleDownDelay` makes: a delay of 0 means "no delay", so an existing
 /// deadline is removed (e.g. after switching from a traffic-routed to a basic canary).
-pub fn add_scale_down_delay(rs: &ReplicaSet, delay_seconds: i32, now: DateTime<Utc>) -> Option<DeadlineChange> {
+pub fn add_scale_down_delay(
+    rs: &ReplicaSet,
+    delay_seconds: i32,
+    now: DateTime<Utc>,
+) -> Option<DeadlineChange> {
     if delay_seconds == 0 {
         return has_scale_down_deadline(rs).then_some(DeadlineChange::Remove);
     }
-    Some(DeadlineChange::Set(scale_down_deadline_value(now, delay_seconds)))
+    Some(DeadlineChange::Set(scale_down_deadline_value(
+        now,
+        delay_seconds,
+    )))
 }
 
 /// The decision for one old ReplicaSet being scaled down after a delay (`scaleDownDelayHelper`).
@@ -2010,11 +2217,18 @@ pub fn referencing_service_names(rollout: &Rollout) -> Vec<&str> {
     let names = if let Some(c) = &strategy.canary {
         vec![c.canary_service.as_deref(), c.stable_service.as_deref()]
     } else if let Some(bg) = &strategy.blue_green {
-        vec![Some(bg.active_service.as_str()), bg.preview_service.as_deref()]
+        vec![
+            Some(bg.active_service.as_str()),
+            bg.preview_service.as_deref(),
+        ]
     } else {
         vec![]
     };
-    names.into_iter().flatten().filter(|n| !n.is_empty()).collect()
+    names
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 /// Whether `rs` may still receive traffic and so must not be scaled down or deleted
@@ -2076,11 +2290,1573 @@ pub fn replica_sets_to_delete<'a>(
         .into_iter()
         .take(excess as usize)
         .filter(|rs| {
-            let observed = rs.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0);
+            let observed = rs
+                .status
+                .as_ref()
+                .and_then(|s| s.observed_generation)
+                .unwrap_or(0);
             status_replicas(rs) == 0
                 && spec_replicas(rs) == 0
                 && rs.metadata.generation.unwrap_or(0) <= observed
         })
         .map(|rs| rs_name(rs).to_owned())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    // ---- fixtures -------------------------------------------------------------------------------
+
+    /// A canary Rollout `ro` in namespace `ns` with Argo's unit-test template, patched by `extra`
+    /// (a JSON merge of top-level `spec`/`status`/`metadata` keys).
+    fn rollout(extra: Value) -> Rollout {
+        let mut base = json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Rollout",
+            "metadata": {"name": "ro", "namespace": "ns", "uid": "ro-uid"},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "red"}},
+                "template": red_template(),
+                "strategy": {"canary": {}}
+            }
+        });
+        merge_replacing_template(&mut base, extra);
+        serde_json::from_value(base).expect("rollout fixture")
+    }
+
+    /// [`merge`], except that a `spec.template` in `patch` replaces the base template whole.
+    fn merge_replacing_template(base: &mut Value, mut patch: Value) {
+        let template = patch
+            .get_mut("spec")
+            .and_then(Value::as_object_mut)
+            .and_then(|s| s.remove("template"));
+        merge(base, patch);
+        if let Some(t) = template {
+            base["spec"]["template"] = t;
+        }
+    }
+
+    fn merge(base: &mut Value, patch: Value) {
+        match (base, patch) {
+            (Value::Object(b), Value::Object(p)) => {
+                for (k, v) in p {
+                    if v.is_null() {
+                        b.remove(&k);
+                    } else {
+                        merge(b.entry(k).or_insert(Value::Null), v);
+                    }
+                }
+            }
+            (b, p) => *b = p,
+        }
+    }
+
+    /// Argo's own unit-test template (contract Addendum A).
+    fn red_template() -> Value {
+        json!({
+            "metadata": {"labels": {"name": "red"}},
+            "spec": {
+                "containers": [{
+                    "name": "red", "image": "red", "imagePullPolicy": "Always",
+                    "terminationMessagePath": "/dev/termination-log"
+                }],
+                "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "securityContext": {}
+            }
+        })
+    }
+
+    /// A ReplicaSet from JSON; `name`, `created` (seconds after an epoch) and `hash` label are
+    /// filled in.
+    fn rs(name: &str, hash: &str, created: i64, extra: Value) -> ReplicaSet {
+        let mut base = json!({
+            "metadata": {
+                "name": name, "namespace": "ns", "uid": format!("{name}-uid"),
+                "creationTimestamp": ts(created),
+                "labels": {"app": "red", POD_TEMPLATE_HASH: hash}
+            },
+            "spec": {"replicas": 0, "selector": {}, "template": red_template()},
+            "status": {"replicas": 0}
+        });
+        merge_replacing_template(&mut base, extra);
+        serde_json::from_value(base).expect("rs fixture")
+    }
+
+    fn ts(seconds: i64) -> String {
+        let t = DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap();
+        t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
+    }
+
+    fn counts(spec: i32, status: i32, available: i32, ready: i32) -> ReplicaSet {
+        rs(
+            "x",
+            "h",
+            0,
+            json!({"spec": {"replicas": spec}, "status": {"replicas": status, "availableReplicas": available, "readyReplicas": ready}}),
+        )
+    }
+
+    fn with_annotations(mut r: ReplicaSet, pairs: &[(&str, &str)]) -> ReplicaSet {
+        let a = r.metadata.annotations.get_or_insert_with(BTreeMap::new);
+        for (k, v) in pairs {
+            a.insert((*k).into(), (*v).into());
+        }
+        r
+    }
+
+    fn hash_of(ro: &Rollout) -> String {
+        current_pod_hash(ro).unwrap()
+    }
+
+    /// The template as the API server stores it in a ReplicaSet: defaulted.
+    fn server_side(template: Value) -> Value {
+        let mut t = template;
+        apply_pod_template_defaults(&mut t);
+        t
+    }
+
+    // ---- defaults -------------------------------------------------------------------------------
+
+    #[test]
+    fn defaults_apply_only_when_unset() {
+        let bare = rollout(json!({"spec": {"replicas": null}}));
+        assert_eq!(rollout_replicas(&bare), 1);
+        assert_eq!(revision_history_limit(&bare), 10);
+        assert_eq!(progress_deadline_seconds(&bare), 600);
+        assert_eq!(analysis_run_successful_history_limit(&bare), 5);
+        assert_eq!(analysis_run_unsuccessful_history_limit(&bare), 5);
+        assert!(auto_promotion_enabled(&bare));
+        assert_eq!(scale_down_delay_revision_limit(&bare), i32::MAX);
+        assert_eq!(
+            max_surge_or_default(&bare),
+            IntOrString::String("25".into())
+        );
+        assert_eq!(
+            max_unavailable_or_default(&bare),
+            IntOrString::String("25".into())
+        );
+
+        let set = rollout(json!({"spec": {
+            "replicas": 0, "revisionHistoryLimit": 2, "progressDeadlineSeconds": 30,
+            "analysis": {"successfulRunHistoryLimit": 1, "unsuccessfulRunHistoryLimit": 0},
+            "strategy": {"canary": {"maxSurge": 1, "maxUnavailable": "10%", "scaleDownDelayRevisionLimit": 2}}
+        }}));
+        assert_eq!(rollout_replicas(&set), 0);
+        assert_eq!(revision_history_limit(&set), 2);
+        assert_eq!(progress_deadline_seconds(&set), 30);
+        assert_eq!(analysis_run_successful_history_limit(&set), 1);
+        assert_eq!(analysis_run_unsuccessful_history_limit(&set), 0);
+        assert_eq!(scale_down_delay_revision_limit(&set), 2);
+        assert_eq!(max_surge_or_default(&set), IntOrString::Int(1));
+        assert_eq!(
+            max_unavailable_or_default(&set),
+            IntOrString::String("10%".into())
+        );
+    }
+
+    #[test]
+    fn scale_down_delay_only_for_blue_green_and_traffic_routed_canary() {
+        let cases = [
+            (json!({"canary": {}}), 0),
+            (json!({"canary": {"scaleDownDelaySeconds": 99}}), 0),
+            (json!({"canary": {"trafficRouting": {}}}), 30),
+            (
+                json!({"canary": {"trafficRouting": {}, "scaleDownDelaySeconds": 5}}),
+                5,
+            ),
+            (json!({"blueGreen": {"activeService": "a"}}), 30),
+            (
+                json!({"blueGreen": {"activeService": "a", "scaleDownDelaySeconds": 0}}),
+                0,
+            ),
+        ];
+        for (strategy, want) in cases {
+            let ro = rollout(json!({"spec": {"strategy": {"canary": null}}}));
+            let mut ro_json = serde_json::to_value(&ro).unwrap();
+            ro_json["spec"]["strategy"] = strategy.clone();
+            let ro: Rollout = serde_json::from_value(ro_json).unwrap();
+            assert_eq!(scale_down_delay_seconds(&ro), want, "{strategy}");
+        }
+    }
+
+    #[test]
+    fn abort_scale_down_delay_table() {
+        let cases = [
+            (json!({"canary": {}}), Some(0), false),
+            (
+                json!({"canary": {"abortScaleDownDelaySeconds": 7}}),
+                Some(0),
+                false,
+            ),
+            (json!({"canary": {"trafficRouting": {}}}), Some(30), false),
+            (
+                json!({"canary": {"trafficRouting": {}, "abortScaleDownDelaySeconds": 0}}),
+                None,
+                true,
+            ),
+            (
+                json!({"canary": {"trafficRouting": {}, "abortScaleDownDelaySeconds": 7}}),
+                Some(7),
+                true,
+            ),
+            (
+                json!({"blueGreen": {"activeService": "a"}}),
+                Some(30),
+                false,
+            ),
+            (
+                json!({"blueGreen": {"activeService": "a", "abortScaleDownDelaySeconds": 0}}),
+                None,
+                true,
+            ),
+        ];
+        for (strategy, seconds, explicit) in cases {
+            let mut v = serde_json::to_value(rollout(json!({}))).unwrap();
+            v["spec"]["strategy"] = strategy.clone();
+            let ro: Rollout = serde_json::from_value(v).unwrap();
+            assert_eq!(
+                abort_scale_down_delay(&ro),
+                AbortScaleDownDelay { seconds, explicit },
+                "{strategy}"
+            );
+        }
+    }
+
+    #[test]
+    fn should_delay_scale_down_on_abort_table() {
+        let tr = |extra: Value| {
+            let mut v = json!({"trafficRouting": {}});
+            merge(&mut v, extra);
+            rollout(json!({"spec": {"strategy": {"canary": v}}}))
+        };
+        assert!(!should_delay_scale_down_on_abort(
+            &tr(json!({})),
+            false,
+            true
+        ));
+        assert!(!should_delay_scale_down_on_abort(
+            &tr(json!({})),
+            true,
+            false
+        ));
+        assert!(should_delay_scale_down_on_abort(&tr(json!({})), true, true));
+        assert!(!should_delay_scale_down_on_abort(
+            &rollout(json!({})),
+            true,
+            true
+        ));
+        let never = tr(json!({"abortScaleDownDelaySeconds": 0}));
+        assert!(!should_delay_scale_down_on_abort(&never, true, true));
+        let dynamic = tr(json!({"dynamicStableScale": true}));
+        assert!(!should_delay_scale_down_on_abort(&dynamic, true, true));
+        let dynamic_explicit =
+            tr(json!({"dynamicStableScale": true, "abortScaleDownDelaySeconds": 5}));
+        assert!(should_delay_scale_down_on_abort(
+            &dynamic_explicit,
+            true,
+            true
+        ));
+    }
+
+    #[test]
+    fn max_surge_and_unavailable_resolve_like_argo() {
+        let canary = rollout(json!({"spec": {"replicas": 10}}));
+        assert_eq!((max_surge(&canary), max_unavailable(&canary)), (3, 2));
+        let bad = rollout(json!({"spec": {"strategy": {"canary": {"maxSurge": "lots"}}}}));
+        assert_eq!((max_surge(&bad), max_unavailable(&bad)), (0, 0));
+        let mut v = serde_json::to_value(rollout(json!({"spec": {"replicas": 10}}))).unwrap();
+        v["spec"]["strategy"] = json!({"blueGreen": {"activeService": "a"}});
+        let bg: Rollout = serde_json::from_value(v).unwrap();
+        assert_eq!((max_surge(&bg), max_unavailable(&bg)), (0, 2));
+    }
+
+    // ---- counting -------------------------------------------------------------------------------
+
+    #[test]
+    fn counting_helpers_sum_their_field() {
+        let list = [counts(3, 2, 1, 2), counts(2, 2, 2, 2), counts(0, 1, 0, 0)];
+        assert_eq!(replica_count(&list), 5);
+        assert_eq!(actual_replica_count(&list), 5);
+        assert_eq!(available_replica_count(&list), 3);
+        assert_eq!(ready_replica_count(&list), 4);
+        assert_eq!(replica_count(None::<&ReplicaSet>), 0);
+        assert_eq!(replica_count(Some(&list[0])), 3);
+        assert_eq!(filter_active(&list).len(), 2);
+        let missing_spec: ReplicaSet =
+            serde_json::from_value(json!({"metadata": {"name": "m"}})).unwrap();
+        assert_eq!(
+            spec_replicas(&missing_spec),
+            1,
+            "the API server defaults replicas to 1"
+        );
+        assert_eq!(available_replicas(&missing_spec), 0);
+    }
+
+    #[test]
+    fn availability_table() {
+        // (spec, available) -> available?, partially?
+        let cases = [
+            ((0, 0), false, false),
+            ((0, 2), false, true),
+            ((3, 0), false, false),
+            ((3, 2), false, true),
+            ((3, 3), true, true),
+            ((3, 4), true, true),
+        ];
+        for ((spec, available), full, partial) in cases {
+            let r = counts(spec, spec, available, available);
+            assert_eq!(is_replica_set_available(&r), full, "{spec}/{available}");
+            assert_eq!(
+                is_replica_set_partially_available(&r),
+                partial,
+                "{spec}/{available}"
+            );
+        }
+    }
+
+    #[test]
+    fn saturation_needs_spec_annotation_and_availability() {
+        let ro = rollout(json!({}));
+        let base = counts(3, 3, 3, 3);
+        assert!(!is_saturated(&ro, &base), "no desired-replicas annotation");
+        let ok = with_annotations(base.clone(), &[(DESIRED_REPLICAS, "3")]);
+        assert!(is_saturated(&ro, &ok));
+        let stale = with_annotations(base.clone(), &[(DESIRED_REPLICAS, "2")]);
+        assert!(!is_saturated(&ro, &stale));
+        let unavailable = with_annotations(counts(3, 3, 2, 3), &[(DESIRED_REPLICAS, "3")]);
+        assert!(!is_saturated(&ro, &unavailable));
+    }
+
+    #[test]
+    fn scaling_event_looks_at_active_new_and_stable_only() {
+        let ro = rollout(json!({}));
+        let new = with_annotations(counts(3, 3, 3, 3), &[(DESIRED_REPLICAS, "3")]);
+        let stable_other = with_annotations(counts(1, 1, 1, 1), &[(DESIRED_REPLICAS, "5")]);
+        let idle_other = with_annotations(counts(0, 0, 0, 0), &[(DESIRED_REPLICAS, "5")]);
+        assert!(!is_scaling_event(&ro, Some(&new), None));
+        assert!(is_scaling_event(&ro, Some(&new), Some(&stable_other)));
+        assert!(!is_scaling_event(&ro, Some(&new), Some(&idle_other)));
+        assert!(
+            !is_scaling_event(&ro, Some(&counts(3, 3, 3, 3)), None),
+            "no annotation"
+        );
+    }
+
+    // ---- pods -----------------------------------------------------------------------------------
+
+    #[test]
+    fn pod_availability_respects_min_ready_seconds() {
+        let pod = |ready: &str, since: i64| -> Pod {
+            serde_json::from_value(json!({"metadata": {"name": "p"}, "status": {"conditions": [
+                {"type": "Ready", "status": ready, "lastTransitionTime": ts(since)}
+            ]}}))
+            .unwrap()
+        };
+        assert!(is_pod_available(&pod("True", 100), 0, at(100)));
+        assert!(!is_pod_available(&pod("False", 0), 0, at(100)));
+        assert!(!is_pod_available(&pod("True", 95), 10, at(100)));
+        assert!(is_pod_available(&pod("True", 90), 10, at(100)));
+        let no_time: Pod = serde_json::from_value(json!({"metadata": {"name": "p"},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}}))
+        .unwrap();
+        assert!(is_pod_available(&no_time, 0, at(0)));
+        assert!(!is_pod_available(&no_time, 5, at(1000)));
+        let mut deleting = pod("True", 0);
+        deleting.metadata.deletion_timestamp = deleting
+            .status
+            .as_ref()
+            .unwrap()
+            .conditions
+            .as_ref()
+            .unwrap()[0]
+            .last_transition_time
+            .clone();
+        assert_eq!(
+            available_pod_count([&pod("True", 0), &deleting, &pod("False", 0)], 0, at(10)),
+            1
+        );
+    }
+
+    // ---- revisions ------------------------------------------------------------------------------
+
+    #[test]
+    fn revisions_parse_and_max() {
+        let r = |v: Option<&str>| match v {
+            Some(v) => with_annotations(counts(0, 0, 0, 0), &[(REVISION, v)]),
+            None => counts(0, 0, 0, 0),
+        };
+        assert_eq!(revision(&r(Some("4"))), 4);
+        assert_eq!(revision(&r(None)), 0);
+        assert_eq!(revision(&r(Some("x"))), 0);
+        assert!(try_revision(&r(Some("x"))).is_err());
+        let list = [r(Some("2")), r(Some("7")), r(Some("junk")), r(None)];
+        assert_eq!(max_revision(&list), 7);
+        assert_eq!(next_revision(&list), 8);
+        assert_eq!(next_revision(&[] as &[ReplicaSet]), 1);
+    }
+
+    #[test]
+    fn sort_by_revision_puts_unparsable_first_and_breaks_ties_by_age() {
+        let r = |name: &str, rev: &str, created: i64| {
+            with_annotations(rs(name, name, created, json!({})), &[(REVISION, rev)])
+        };
+        let (a, b, c, d) = (
+            r("a", "3", 0),
+            r("b", "1", 5),
+            r("c", "x", 9),
+            r("d", "1", 1),
+        );
+        let mut list = vec![&a, &b, &c, &d];
+        sort_by_revision(&mut list);
+        let names: Vec<&str> = list.iter().map(|r| rs_name(r)).collect();
+        assert_eq!(names, ["c", "d", "b", "a"]);
+    }
+
+    // ---- identity -------------------------------------------------------------------------------
+
+    #[test]
+    fn finds_new_rs_by_v1_9_hash_label_oldest_first() {
+        let ro = rollout(json!({}));
+        let h = hash_of(&ro);
+        let rss = [
+            rs("other", "zzz", 0, json!({})),
+            rs("younger", &h, 20, json!({})),
+            rs("older", &h, 10, json!({})),
+        ];
+        assert_eq!(find_new_replica_set(&ro, &rss), Some(2));
+    }
+
+    #[test]
+    fn collision_count_changes_the_hash_looked_up() {
+        let ro = rollout(json!({"status": {"collisionCount": 1}}));
+        let without = pod_template_hash(&template_json(&ro), None).unwrap();
+        let with = pod_template_hash(&template_json(&ro), Some(1)).unwrap();
+        assert_ne!(with, without);
+        assert_eq!(hash_of(&ro), with);
+        // An RS labelled with the no-collision hash but a different template is not ours.
+        let other_template = json!({"spec": {"template": {"spec": {"containers": [{"name": "blue", "image": "blue"}]}}}});
+        let rss = [
+            rs("a", &without, 0, other_template),
+            rs("b", &with, 1, json!({})),
+        ];
+        assert_eq!(find_new_replica_set(&ro, &rss), Some(1));
+    }
+
+    #[test]
+    fn finds_new_rs_by_legacy_hash_label() {
+        let ro = rollout(json!({}));
+        let legacy = legacy_pod_template_hash(&template_json(&ro), None).unwrap();
+        // A different template, so that only the label can match.
+        let other_template = json!({"spec": {"template": {"spec": {"containers": [{"name": "blue", "image": "blue"}]}}}});
+        let rss = [
+            rs("a", "zzz", 0, other_template.clone()),
+            rs("b", &legacy, 1, other_template),
+        ];
+        assert_eq!(find_new_replica_set(&ro, &rss), Some(1));
+    }
+
+    #[test]
+    fn v1_9_hash_wins_over_legacy_hash_and_semantic_match() {
+        let ro = rollout(json!({}));
+        let legacy = legacy_pod_template_hash(&template_json(&ro), None).unwrap();
+        let rss = [
+            rs(
+                "sem",
+                "zzz",
+                0,
+                json!({"spec": {"template": server_side(red_template())}}),
+            ),
+            rs("legacy", &legacy, 1, json!({})),
+            rs("current", &hash_of(&ro), 2, json!({})),
+        ];
+        assert_eq!(find_new_replica_set(&ro, &rss), Some(2));
+        assert_eq!(find_new_replica_set(&ro, &rss[..2]), Some(1));
+        assert_eq!(find_new_replica_set(&ro, &rss[..1]), Some(0));
+    }
+
+    /// A user-written template (no defaults) against the API-server copy (defaulted), hash label
+    /// from some other controller version, with injected ephemeral metadata and a required
+    /// anti-affinity term against the stable.
+    #[test]
+    fn finds_new_rs_by_semantic_equality_ignoring_injections() {
+        let user_template = json!({
+            "metadata": {"labels": {"app": "red"}},
+            "spec": {"containers": [{
+                "name": "web", "image": "nginx:1.25",
+                "ports": [{"containerPort": 80}],
+                "readinessProbe": {"httpGet": {"port": 80}},
+                "resources": {"requests": {"cpu": "100m"}}
+            }]}
+        });
+        let ro = rollout(json!({
+            "spec": {"template": user_template.clone(), "strategy": {"canary": {
+                "canaryMetadata": {"labels": {"role": "canary"}, "annotations": {"a": "b"}},
+                "antiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {}}
+            }}},
+            "status": {"stableRS": "stable1"}
+        }));
+        let mut live = server_side(user_template);
+        live["metadata"]["labels"]["role"] = json!("canary");
+        live["metadata"]["labels"][POD_TEMPLATE_HASH] = json!("oldhash");
+        live["metadata"]["annotations"] = json!({"a": "b", "sidecar": "kept"});
+        live["spec"]["serviceAccount"] = json!("default");
+        live["spec"]["serviceAccountName"] = json!("default");
+        live["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            serde_json::to_value(injected_anti_affinity_rule(&ro)).unwrap()
+        ]}});
+        // `serviceAccountName` is only on the live side: that is a real difference.
+        let md = r#"{"labels":{"role":"canary"},"annotations":{"a":"b"}}"#;
+        let candidate = |live: Value| {
+            with_annotations(
+                rs(
+                    "ro-oldhash",
+                    "oldhash",
+                    0,
+                    json!({"spec": {"template": live}}),
+                ),
+                &[(EPHEMERAL_METADATA, md)],
+            )
+        };
+        assert_eq!(find_new_replica_set(&ro, &[candidate(live.clone())]), None);
+        live["spec"]
+            .as_object_mut()
+            .unwrap()
+            .remove("serviceAccountName");
+        // The sidecar annotation was not injected by us: still a difference.
+        assert_eq!(find_new_replica_set(&ro, &[candidate(live.clone())]), None);
+        live["metadata"]["annotations"]
+            .as_object_mut()
+            .unwrap()
+            .remove("sidecar");
+        assert_eq!(
+            find_new_replica_set(&ro, &[candidate(live.clone())]),
+            Some(0)
+        );
+        // Without the ephemeral-metadata annotation the injected label is a difference.
+        let bare = rs(
+            "ro-oldhash",
+            "oldhash",
+            0,
+            json!({"spec": {"template": live}}),
+        );
+        assert_eq!(find_new_replica_set(&ro, &[bare]), None);
+    }
+
+    #[test]
+    fn semantic_match_ignores_injected_preferred_anti_affinity_and_keeps_user_affinity() {
+        let user_affinity = json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 5, "podAffinityTerm": {"topologyKey": "zone", "labelSelector": {"matchLabels": {"x": "y"}}}}
+        ]}});
+        let mut template = red_template();
+        template["spec"]["affinity"] = user_affinity;
+        let ro = rollout(json!({
+            "spec": {"template": template.clone(), "strategy": {"canary": {
+                "antiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": {"weight": 50}}
+            }}},
+            "status": {"stableRS": "stable1"}
+        }));
+        let generated = generate_replica_set_affinity(&ro, "new");
+        let anti = generated
+            .as_ref()
+            .unwrap()
+            .pod_anti_affinity
+            .as_ref()
+            .unwrap();
+        let preferred = anti
+            .preferred_during_scheduling_ignored_during_execution
+            .as_ref()
+            .unwrap();
+        assert_eq!(preferred.len(), 2);
+        assert_eq!(preferred[1].weight, 50);
+        let mut live = server_side(template);
+        live["spec"]["affinity"] = serde_json::to_value(&generated).unwrap();
+        let found = find_new_replica_set(
+            &ro,
+            &[rs("x", "other", 0, json!({"spec": {"template": live}}))],
+        );
+        assert_eq!(found, Some(0));
+
+        // Only the injected term: removing it leaves no affinity at all.
+        let ro_plain = rollout(json!({
+            "spec": {"strategy": {"canary": {
+                "antiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": {"weight": 50}}
+            }}},
+            "status": {"stableRS": "stable1"}
+        }));
+        let generated = generate_replica_set_affinity(&ro_plain, "new");
+        assert!(generated.is_some());
+        assert_eq!(
+            remove_injected_anti_affinity_rule(generated.as_ref(), &ro_plain),
+            None
+        );
+    }
+
+    #[test]
+    fn semantic_match_sees_real_template_changes() {
+        let ro = rollout(json!({}));
+        let mut changed = server_side(red_template());
+        changed["spec"]["containers"][0]["image"] = json!("red:v2");
+        assert_eq!(
+            find_new_replica_set(
+                &ro,
+                &[rs("x", "other", 0, json!({"spec": {"template": changed}}))]
+            ),
+            None
+        );
+        let mut pointer_zero = server_side(red_template());
+        pointer_zero["spec"]["automountServiceAccountToken"] = json!(false);
+        assert_eq!(
+            find_new_replica_set(
+                &ro,
+                &[rs(
+                    "x",
+                    "other",
+                    0,
+                    json!({"spec": {"template": pointer_zero}})
+                )]
+            ),
+            None
+        );
+        let same = server_side(red_template());
+        assert_eq!(
+            find_new_replica_set(
+                &ro,
+                &[rs("x", "other", 0, json!({"spec": {"template": same}}))]
+            ),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn hash_collision_is_same_name_with_a_foreign_or_different_template() {
+        let ro = rollout(json!({}));
+        let h = hash_of(&ro);
+        let name = new_replica_set_name(&ro, &h);
+        let owner = json!({"metadata": {"ownerReferences": [serde_json::to_value(controller_ref(&ro)).unwrap()]}});
+        // Same name, different template, without our label: not found, and a collision.
+        let mut foreign = rs(
+            &name,
+            "unrelated",
+            0,
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "blue", "image": "blue"}]}}}}),
+        );
+        foreign
+            .metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .remove(POD_TEMPLATE_HASH);
+        assert_eq!(
+            find_new_replica_set(&ro, std::slice::from_ref(&foreign)),
+            None
+        );
+        assert!(is_hash_collision(&ro, &foreign));
+        // Ours (owned, same template) seen late: not a collision.
+        let mut ours = rs(&name, &h, 0, owner.clone());
+        ours.spec.as_mut().unwrap().template =
+            Some(serde_json::from_value(server_side(red_template())).unwrap());
+        assert!(!is_hash_collision(&ro, &ours));
+        // Same template but owned by someone else: a collision.
+        let mut other_owner = ours.clone();
+        other_owner.metadata.owner_references.as_mut().unwrap()[0].uid = "someone".into();
+        assert!(is_hash_collision(&ro, &other_owner));
+    }
+
+    #[test]
+    fn old_stable_and_other_sets() {
+        let ro = rollout(json!({"status": {"stableRS": "s"}}));
+        let h = hash_of(&ro);
+        let rss = [
+            rs("ro-a", "a", 0, json!({})),
+            rs("ro-s", "s", 1, json!({})),
+            rs("ro-new", &h, 2, json!({})),
+        ];
+        let new = find_new_replica_set(&ro, &rss).map(|i| &rss[i]);
+        assert_eq!(new.map(rs_name), Some("ro-new"));
+        let old = find_old_replica_sets(&rss, new);
+        assert_eq!(
+            old.iter().map(|r| rs_name(r)).collect::<Vec<_>>(),
+            ["ro-a", "ro-s"]
+        );
+        let stable = get_stable_rs(&ro, new, old.iter().copied());
+        assert_eq!(stable.map(rs_name), Some("ro-s"));
+        let other = get_other_rss(&rss, new, stable);
+        assert_eq!(
+            other.iter().map(|r| rs_name(r)).collect::<Vec<_>>(),
+            ["ro-a"]
+        );
+        assert_eq!(
+            classify(&ro, &rss),
+            Roles {
+                new: Some(2),
+                stable: Some(1),
+                older: vec![0, 1],
+                other: vec![0]
+            }
+        );
+        // The new RS is the stable: it is returned as stable and excluded from "other" once.
+        let promoted = rollout(json!({"status": {"stableRS": h.clone()}}));
+        assert_eq!(
+            classify(&promoted, &rss),
+            Roles {
+                new: Some(2),
+                stable: Some(2),
+                older: vec![0, 1],
+                other: vec![0, 1]
+            }
+        );
+        assert_eq!(get_stable_rs(&rollout(json!({})), new, &rss), None);
+        assert_eq!(replica_set_by_hash(&rss, "s").map(rs_name), Some("ro-s"));
+        assert_eq!(replica_set_by_hash(&rss, ""), None);
+    }
+
+    // ---- semantic equality ----------------------------------------------------------------------
+
+    #[test]
+    fn pod_template_defaults_table() {
+        let mut t = json!({"spec": {
+            "containers": [{"name": "a", "image": "nginx", "ports": [{"containerPort": 1}],
+                "env": [{"name": "E", "valueFrom": {"fieldRef": {"fieldPath": "x"}}}],
+                "livenessProbe": {"grpc": {"port": 1}, "periodSeconds": 0},
+                "lifecycle": {"preStop": {"httpGet": {"port": 1}}}}],
+            "initContainers": [{"name": "i", "image": "busybox:1.36"}],
+            "volumes": [
+                {"name": "e"},
+                {"name": "s", "secret": {"secretName": "x"}},
+                {"name": "h", "hostPath": {"path": "/x"}},
+                {"name": "p", "projected": {"sources": [{"serviceAccountToken": {"path": "t"}}]}}
+            ]
+        }});
+        apply_pod_template_defaults(&mut t);
+        let spec = &t["spec"];
+        assert_eq!(spec["dnsPolicy"], "ClusterFirst");
+        assert_eq!(spec["restartPolicy"], "Always");
+        assert_eq!(spec["securityContext"], json!({}));
+        assert_eq!(spec["terminationGracePeriodSeconds"], 30);
+        assert_eq!(spec["schedulerName"], "default-scheduler");
+        let c = &spec["containers"][0];
+        assert_eq!(c["imagePullPolicy"], "Always");
+        assert_eq!(c["terminationMessagePath"], "/dev/termination-log");
+        assert_eq!(c["terminationMessagePolicy"], "File");
+        assert_eq!(c["ports"][0]["protocol"], "TCP");
+        assert_eq!(c["env"][0]["valueFrom"]["fieldRef"]["apiVersion"], "v1");
+        assert_eq!(
+            c["livenessProbe"],
+            json!({"grpc": {"port": 1, "service": ""}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3})
+        );
+        assert_eq!(
+            c["lifecycle"]["preStop"]["httpGet"],
+            json!({"port": 1, "path": "/", "scheme": "HTTP"})
+        );
+        assert_eq!(spec["initContainers"][0]["imagePullPolicy"], "IfNotPresent");
+        let v = &spec["volumes"];
+        assert_eq!(v[0], json!({"name": "e", "emptyDir": {}}));
+        assert_eq!(v[1]["secret"]["defaultMode"], 420);
+        assert_eq!(v[2]["hostPath"]["type"], "");
+        assert_eq!(v[3]["projected"]["defaultMode"], 420);
+        assert_eq!(
+            v[3]["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"],
+            3600
+        );
+
+        // Set values are kept, and defaulting is idempotent.
+        let mut kept = json!({"spec": {"dnsPolicy": "None", "containers": [{"name": "a", "image": "x:latest", "imagePullPolicy": "Never"}]}});
+        apply_pod_template_defaults(&mut kept);
+        assert_eq!(kept["spec"]["dnsPolicy"], "None");
+        assert_eq!(kept["spec"]["containers"][0]["imagePullPolicy"], "Never");
+        let again = {
+            let mut k = kept.clone();
+            apply_pod_template_defaults(&mut k);
+            k
+        };
+        assert_eq!(again, kept);
+    }
+
+    #[test]
+    fn image_tag_follows_the_reference_grammar() {
+        let cases = [
+            ("nginx", Some("latest")),
+            ("nginx:latest", Some("latest")),
+            ("nginx:1.25", Some("1.25")),
+            ("library/nginx:1", Some("1")),
+            ("localhost:5000/app", Some("latest")),
+            ("localhost:5000/app:v1", Some("v1")),
+            ("registry.example.com/team/app:v1.2_rc-1", Some("v1.2_rc-1")),
+            (
+                "app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                Some(""),
+            ),
+            (
+                "app:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                Some("latest"),
+            ),
+            ("Nginx", None),
+            ("nginx:", None),
+            ("nginx:-bad", None),
+            ("", None),
+            ("a//b", None),
+        ];
+        for (image, want) in cases {
+            assert_eq!(image_tag(image).as_deref(), want, "{image}");
+        }
+    }
+
+    #[test]
+    fn normal_form_equates_nil_and_empty_but_not_nil_and_empty_pointer() {
+        let a = json!({"metadata": {"labels": {}}, "spec": {"containers": [{"name": "a", "resources": {}, "env": []}], "nodeSelector": {}}});
+        let b = json!({"spec": {"containers": [{"name": "a"}]}});
+        assert_eq!(semantic_normal_form(a), semantic_normal_form(b.clone()));
+        let pointer = json!({"spec": {"containers": [{"name": "a"}], "securityContext": {}}});
+        assert_ne!(
+            semantic_normal_form(pointer),
+            semantic_normal_form(b.clone())
+        );
+        let pod_resources = json!({"spec": {"containers": [{"name": "a"}], "resources": {}}});
+        assert_ne!(semantic_normal_form(pod_resources), semantic_normal_form(b));
+    }
+
+    #[test]
+    fn quantities_compare_by_value() {
+        let q = |s: &str| quantity_value(s);
+        assert_eq!(q("0.5"), q("500m"));
+        assert_eq!(q("1024Mi"), q("1Gi"));
+        assert_eq!(q("1k"), q("1000"));
+        assert_eq!(q("1e3"), q("1k"));
+        assert_eq!(q("1E3"), q("1000"));
+        assert_eq!(q("0.0001"), q("1m"), "rounded up to milli-units");
+        assert_eq!(q("100n"), q("1m"));
+        assert_eq!(q("0"), q("0Gi"));
+        assert_eq!(q("+2"), q("2"));
+        assert_ne!(q("1Ki"), q("1k"));
+        assert_ne!(q("-1"), q("1"));
+        assert_eq!(q("1.5Gi").as_deref(), Some("1610612736e0"));
+        for bad in ["", "abc", "1.2.3", "1Qi", "1e", "1e+", ".", "1 Gi"] {
+            assert_eq!(q(bad), None, "{bad}");
+        }
+        let a = json!({"spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "0.5", "memory": "1024Mi"}}}],
+            "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "1Gi"}}]}});
+        let b = json!({"spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}],
+            "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "1024Mi"}}]}});
+        assert_eq!(semantic_normal_form(a), semantic_normal_form(b.clone()));
+        let c = json!({"spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "600m", "memory": "1Gi"}}}],
+            "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "1024Mi"}}]}});
+        assert_ne!(semantic_normal_form(c), semantic_normal_form(b));
+    }
+
+    // ---- ephemeral metadata ---------------------------------------------------------------------
+
+    #[test]
+    fn ephemeral_metadata_is_injected_recorded_and_removed() {
+        let md: PodTemplateMetadata = serde_json::from_value(
+            json!({"labels": {"role": "canary"}, "annotations": {"x": "1"}}),
+        )
+        .unwrap();
+        let base = rs("a", "h", 0, json!({}));
+        let (with, changed) = sync_replica_set_ephemeral_pod_metadata(&base, Some(&md));
+        assert!(changed);
+        let meta = with
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .as_ref()
+            .unwrap()
+            .metadata
+            .as_ref()
+            .unwrap();
+        assert_eq!(meta.labels.as_ref().unwrap()["role"], "canary");
+        assert_eq!(meta.labels.as_ref().unwrap()["name"], "red");
+        assert_eq!(meta.annotations.as_ref().unwrap()["x"], "1");
+        assert_eq!(
+            annotation(&with, EPHEMERAL_METADATA),
+            Some(r#"{"labels":{"role":"canary"},"annotations":{"x":"1"}}"#)
+        );
+        assert_eq!(parse_existing_pod_metadata(&with), Some(md.clone()));
+
+        // Idempotent.
+        let (_, again) = sync_replica_set_ephemeral_pod_metadata(&with, Some(&md));
+        assert!(!again);
+
+        // Switching to stable metadata removes what is no longer wanted, keeps what is.
+        let stable: PodTemplateMetadata =
+            serde_json::from_value(json!({"labels": {"role": "stable"}})).unwrap();
+        let (switched, changed) = sync_replica_set_ephemeral_pod_metadata(&with, Some(&stable));
+        assert!(changed);
+        let meta = switched
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .as_ref()
+            .unwrap()
+            .metadata
+            .as_ref()
+            .unwrap();
+        assert_eq!(meta.labels.as_ref().unwrap()["role"], "stable");
+        assert!(!meta.annotations.as_ref().unwrap().contains_key("x"));
+        assert_eq!(
+            annotation(&switched, EPHEMERAL_METADATA),
+            Some(r#"{"labels":{"role":"stable"}}"#)
+        );
+
+        // None removes everything injected and the annotation.
+        let (cleared, changed) = sync_replica_set_ephemeral_pod_metadata(&switched, None);
+        assert!(changed);
+        assert_eq!(annotation(&cleared, EPHEMERAL_METADATA), None);
+        let meta = cleared
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .as_ref()
+            .unwrap()
+            .metadata
+            .as_ref()
+            .unwrap();
+        assert!(!meta.labels.as_ref().unwrap().contains_key("role"));
+    }
+
+    #[test]
+    fn ephemeral_annotation_is_go_json() {
+        let md: PodTemplateMetadata = serde_json::from_value(json!({
+            "annotations": {"q": "a<b>&\"c\"\n\u{1}\u{2028}é"}, "labels": {}
+        }))
+        .unwrap();
+        assert_eq!(
+            ephemeral_metadata_json(&md),
+            r#"{"annotations":{"q":"a\u003cb\u003e\u0026\"c\"\n\u0001\u2028é"}}"#
+        );
+        assert_eq!(
+            ephemeral_metadata_json(&PodTemplateMetadata::default()),
+            "{}"
+        );
+    }
+
+    #[test]
+    fn ephemeral_targets_follow_the_update_state() {
+        let ro = |status: Value| {
+            rollout(json!({"spec": {"strategy": {"canary": {
+                "canaryMetadata": {"labels": {"r": "c"}}, "stableMetadata": {"labels": {"r": "s"}}
+            }}}, "status": status}))
+        };
+        let label = |md: Option<&PodTemplateMetadata>| {
+            md.and_then(|m| m.labels.as_ref()).map(|l| l["r"].clone())
+        };
+        let new = rs("n", "new", 0, json!({}));
+        let initial = ro(json!({}));
+        let t = ephemeral_targets(&initial, Some(&new));
+        assert!(t.fully_rolled_out && t.applies);
+        assert_eq!(label(t.new_rs).as_deref(), Some("s"));
+        let updating = ro(json!({"stableRS": "old"}));
+        let t = ephemeral_targets(&updating, Some(&new));
+        assert!(!t.fully_rolled_out);
+        assert_eq!(
+            (label(t.new_rs).as_deref(), label(t.stable_rs).as_deref()),
+            (Some("c"), Some("s"))
+        );
+        let done = ro(json!({"stableRS": "new"}));
+        assert!(ephemeral_targets(&done, Some(&new)).fully_rolled_out);
+        assert!(!ephemeral_targets(&updating, None).fully_rolled_out);
+    }
+
+    // ---- anti-affinity --------------------------------------------------------------------------
+
+    #[test]
+    fn anti_affinity_injected_only_while_stable_differs() {
+        let ro = |status: Value| {
+            rollout(json!({"spec": {"strategy": {"canary": {
+                "antiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {}}
+            }}}, "status": status}))
+        };
+        assert_eq!(
+            generate_replica_set_affinity(&ro(json!({})), "h"),
+            None,
+            "no stable"
+        );
+        assert_eq!(
+            generate_replica_set_affinity(&ro(json!({"stableRS": "h"})), "h"),
+            None,
+            "stable == current"
+        );
+        let updating = ro(json!({"stableRS": "s"}));
+        let aff = generate_replica_set_affinity(&updating, "h").unwrap();
+        assert_eq!(
+            serde_json::to_value(&aff).unwrap(),
+            json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+                "labelSelector": {"matchExpressions": [{"key": POD_TEMPLATE_HASH, "operator": "In", "values": ["s"]}]},
+                "namespaces": ["ns"], "topologyKey": "kubernetes.io/hostname"
+            }]}})
+        );
+        assert!(!injected_anti_affinity_rule_needs_update(
+            Some(&aff),
+            &updating,
+            "h"
+        ));
+        let moved = ro(json!({"stableRS": "s2"}));
+        assert!(injected_anti_affinity_rule_needs_update(
+            Some(&aff),
+            &moved,
+            "h"
+        ));
+        assert!(!injected_anti_affinity_rule_needs_update(
+            Some(&aff),
+            &ro(json!({"stableRS": "h"})),
+            "h"
+        ));
+        assert_eq!(
+            remove_injected_anti_affinity_rule(Some(&aff), &updating),
+            None
+        );
+        // No strategy: nothing injected, nothing removed.
+        let plain = rollout(json!({"status": {"stableRS": "s"}}));
+        assert_eq!(generate_replica_set_affinity(&plain, "h"), None);
+        assert_eq!(
+            remove_injected_anti_affinity_rule(Some(&aff), &plain),
+            Some(aff)
+        );
+    }
+
+    // ---- annotations ----------------------------------------------------------------------------
+
+    #[test]
+    fn desired_replicas_annotation_helpers() {
+        let mut r = counts(1, 1, 1, 1);
+        assert!(
+            replicas_annotations_need_update(&r, 3),
+            "no annotations at all"
+        );
+        assert!(set_replicas_annotation(&mut r, 3));
+        assert!(!set_replicas_annotation(&mut r, 3));
+        assert_eq!(desired_replicas_annotation(&r), Some(3));
+        assert!(!replicas_annotations_need_update(&r, 3));
+        assert!(replicas_annotations_need_update(&r, 4));
+        let mut zero = with_annotations(counts(1, 1, 1, 1), &[(DESIRED_REPLICAS, "0")]);
+        assert!(!replicas_annotations_need_update(&zero, 0));
+        set_scale_down_deadline(&mut zero, "2026-01-01T00:00:00Z");
+        assert!(
+            replicas_annotations_need_update(&zero, 0),
+            "scaled to 0 with a deadline left"
+        );
+        let junk = with_annotations(counts(1, 1, 1, 1), &[(DESIRED_REPLICAS, "x")]);
+        assert_eq!(desired_replicas_annotation(&junk), None);
+    }
+
+    #[test]
+    fn rollout_annotations_are_copied_except_bookkeeping() {
+        let ro = rollout(json!({"metadata": {"annotations": {
+            "team": "a", REVISION: "9", REVISION_HISTORY: "1", DESIRED_REPLICAS: "7",
+            "kubectl.kubernetes.io/last-applied-configuration": "{}",
+            "notified.notifications.argoproj.io": "{}"
+        }}}));
+        let mut r = with_annotations(counts(0, 0, 0, 0), &[("keep", "me")]);
+        assert!(copy_rollout_annotations(&ro, &mut r));
+        assert!(!copy_rollout_annotations(&ro, &mut r));
+        let a = r.metadata.annotations.as_ref().unwrap();
+        assert_eq!(a.keys().collect::<Vec<_>>(), ["keep", "team"]);
+    }
+
+    #[test]
+    fn revision_and_history_annotations() {
+        let ro = rollout(json!({}));
+        // Fresh RS: revision and desired replicas, no history.
+        let mut fresh = counts(0, 0, 0, 0);
+        assert!(set_new_replica_set_annotations(&ro, &mut fresh, 1, false));
+        assert_eq!(annotation(&fresh, REVISION), Some("1"));
+        assert_eq!(annotation(&fresh, DESIRED_REPLICAS), Some("3"));
+        assert_eq!(annotation(&fresh, REVISION_HISTORY), None);
+
+        // Up to date: nothing changes.
+        let mut current = with_annotations(counts(0, 0, 0, 0), &[(REVISION, "4")]);
+        assert!(!set_new_replica_set_annotations(&ro, &mut current, 4, true));
+        assert!(
+            !set_new_replica_set_annotations(&ro, &mut current, 2, true),
+            "never lowered"
+        );
+        assert_eq!(annotation(&current, REVISION), Some("4"));
+
+        // Rollback to an old RS: revision bumped, old one appended to the history.
+        let mut old = with_annotations(
+            counts(0, 0, 0, 0),
+            &[(REVISION, "2"), (REVISION_HISTORY, "1")],
+        );
+        assert!(set_new_replica_set_annotations(&ro, &mut old, 5, true));
+        assert_eq!(annotation(&old, REVISION), Some("5"));
+        assert_eq!(annotation(&old, REVISION_HISTORY), Some("1,2"));
+        assert_eq!(
+            annotation(&old, DESIRED_REPLICAS),
+            None,
+            "existing RS: scaling sets it"
+        );
+
+        // The quirk: a newly copied Rollout annotation appends the *current* revision.
+        let tracked =
+            rollout(json!({"metadata": {"annotations": {"argocd.argoproj.io/tracking-id": "t"}}}));
+        assert!(set_new_replica_set_annotations(&tracked, &mut old, 5, true));
+        assert_eq!(annotation(&old, REVISION), Some("5"));
+        assert_eq!(annotation(&old, REVISION_HISTORY), Some("1,2,5"));
+
+        // A non-integer revision: Rollout annotations copied, nothing else, reported unchanged.
+        let mut junk = with_annotations(counts(0, 0, 0, 0), &[(REVISION, "x")]);
+        assert!(!set_new_replica_set_annotations(
+            &tracked, &mut junk, 3, true
+        ));
+        assert_eq!(annotation(&junk, REVISION), Some("x"));
+        assert_eq!(
+            annotation(&junk, "argocd.argoproj.io/tracking-id"),
+            Some("t")
+        );
+    }
+
+    #[test]
+    fn rollout_revision_annotation() {
+        let mut ro = rollout(json!({}));
+        assert!(set_rollout_revision(&mut ro, "3"));
+        assert!(!set_rollout_revision(&mut ro, "3"));
+        assert_eq!(ro.metadata.annotations.as_ref().unwrap()[REVISION], "3");
+    }
+
+    #[test]
+    fn sync_replica_set_revision_updates_only_when_needed() {
+        let ro = rollout(json!({"spec": {"minReadySeconds": 5}}));
+        let h = hash_of(&ro);
+        let older = [with_annotations(
+            rs("o", "o", 0, json!({})),
+            &[(REVISION, "3")],
+        )];
+        let up_to_date = with_annotations(
+            rs("n", &h, 1, json!({"spec": {"minReadySeconds": 5}})),
+            &[(REVISION, "4"), (DESIRED_REPLICAS, "3")],
+        );
+        assert_eq!(
+            sync_replica_set_revision(&ro, &up_to_date, &older, &h),
+            None
+        );
+
+        let behind = with_annotations(
+            rs("n", &h, 1, json!({"spec": {"minReadySeconds": 5}})),
+            &[(REVISION, "2")],
+        );
+        let updated = sync_replica_set_revision(&ro, &behind, &older, &h).unwrap();
+        assert_eq!(annotation(&updated, REVISION), Some("4"));
+        assert_eq!(annotation(&updated, REVISION_HISTORY), Some("2"));
+
+        let min_ready = rollout(json!({"spec": {"minReadySeconds": 0}}));
+        let updated = sync_replica_set_revision(&min_ready, &up_to_date, &older, &h).unwrap();
+        assert_eq!(updated.spec.as_ref().unwrap().min_ready_seconds, None);
+        assert_eq!(annotation(&updated, REVISION), Some("4"));
+    }
+
+    // ---- creation -------------------------------------------------------------------------------
+
+    #[test]
+    fn new_replica_set_is_built_like_create_desired_replica_set() {
+        let ro = rollout(json!({
+            "metadata": {"annotations": {"team": "a", REVISION: "4"}},
+            "spec": {"minReadySeconds": 10, "strategy": {"canary": {
+                "stableMetadata": {"labels": {"role": "stable"}},
+                "canaryMetadata": {"labels": {"role": "canary"}}
+            }}}
+        }));
+        let rs = new_replica_set(&ro, "abc123", 5, false);
+        let mut template = red_template();
+        template["metadata"]["labels"] =
+            json!({"name": "red", "role": "stable", POD_TEMPLATE_HASH: "abc123"});
+        assert_eq!(
+            serde_json::to_value(&rs).unwrap(),
+            json!({
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {
+                    "name": "ro-abc123", "namespace": "ns",
+                    "labels": {"name": "red", POD_TEMPLATE_HASH: "abc123"},
+                    "annotations": {
+                        "team": "a", REVISION: "5", DESIRED_REPLICAS: "3",
+                        EPHEMERAL_METADATA: r#"{"labels":{"role":"stable"}}"#
+                    },
+                    "ownerReferences": [{
+                        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "ro",
+                        "uid": "ro-uid", "controller": true, "blockOwnerDeletion": true
+                    }]
+                },
+                "spec": {
+                    "replicas": 0, "minReadySeconds": 10,
+                    "selector": {"matchLabels": {"app": "red", POD_TEMPLATE_HASH: "abc123"}},
+                    "template": template
+                }
+            })
+        );
+        // With a stable RS the new pods are canaries.
+        let canary = new_replica_set(&ro, "abc123", 5, true);
+        let labels = canary
+            .spec
+            .unwrap()
+            .template
+            .unwrap()
+            .metadata
+            .unwrap()
+            .labels
+            .unwrap();
+        assert_eq!(labels["role"], "canary");
+        assert_eq!(
+            canary.metadata.annotations.unwrap()[EPHEMERAL_METADATA],
+            r#"{"labels":{"role":"canary"}}"#
+        );
+    }
+
+    #[test]
+    fn new_replica_set_blue_green_metadata_and_anti_affinity() {
+        let mut v = serde_json::to_value(rollout(json!({"status": {"stableRS": "s"}}))).unwrap();
+        v["spec"]["strategy"] = json!({"blueGreen": {
+            "activeService": "a",
+            "previewMetadata": {"annotations": {"p": "1"}},
+            "activeMetadata": {"annotations": {"a": "1"}},
+            "antiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": {"weight": 10}}
+        }});
+        let ro: Rollout = serde_json::from_value(v).unwrap();
+        let preview = new_replica_set(&ro, "h", 2, true);
+        let template = preview.spec.as_ref().unwrap().template.as_ref().unwrap();
+        assert_eq!(
+            template
+                .metadata
+                .as_ref()
+                .unwrap()
+                .annotations
+                .as_ref()
+                .unwrap()["p"],
+            "1"
+        );
+        let terms = template
+            .spec
+            .as_ref()
+            .unwrap()
+            .affinity
+            .as_ref()
+            .unwrap()
+            .pod_anti_affinity
+            .as_ref()
+            .unwrap()
+            .preferred_during_scheduling_ignored_during_execution
+            .as_ref()
+            .unwrap();
+        assert_eq!(terms[0].weight, 10);
+        let active = new_replica_set(&ro, "h", 2, false);
+        let template = active.spec.as_ref().unwrap().template.as_ref().unwrap();
+        assert_eq!(
+            template
+                .metadata
+                .as_ref()
+                .unwrap()
+                .annotations
+                .as_ref()
+                .unwrap()["a"],
+            "1"
+        );
+        // No ephemeral metadata configured: no annotation.
+        let bare = new_replica_set(&rollout(json!({})), "h", 1, true);
+        assert!(
+            !bare
+                .metadata
+                .annotations
+                .unwrap()
+                .contains_key(EPHEMERAL_METADATA)
+        );
+        assert_eq!(bare.spec.unwrap().min_ready_seconds, None);
+    }
+
+    #[test]
+    fn created_rs_is_found_again_by_its_hash() {
+        let ro = rollout(
+            json!({"status": {"stableRS": "s"}, "spec": {"strategy": {"canary": {
+                "canaryMetadata": {"labels": {"role": "canary"}},
+                "antiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {}}
+            }}}}),
+        );
+        let h = hash_of(&ro);
+        let created = new_replica_set(&ro, &h, 1, true);
+        assert_eq!(
+            find_new_replica_set(&ro, std::slice::from_ref(&created)),
+            Some(0)
+        );
+        // ... and also by semantic equality once its label no longer matches.
+        let mut relabelled = created.clone();
+        relabelled
+            .metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert(POD_TEMPLATE_HASH.into(), "other".into());
+        let mut t =
+            serde_json::to_value(relabelled.spec.as_ref().unwrap().template.as_ref().unwrap())
+                .unwrap();
+        apply_pod_template_defaults(&mut t);
+        relabelled.spec.as_mut().unwrap().template = Some(serde_json::from_value(t).unwrap());
+        assert_eq!(find_new_replica_set(&ro, &[relabelled]), Some(0));
+    }
+
+    // ---- scaling and deadlines ------------------------------------------------------------------
+
+    #[test]
+    fn scale_replica_set_writes_size_and_annotation() {
+        let r = with_annotations(counts(2, 2, 2, 2), &[(DESIRED_REPLICAS, "3")]);
+        assert_eq!(scale_replica_set(&r, 2, 3, false), None);
+        let up = scale_replica_set(&r, 3, 3, false).unwrap();
+        assert_eq!(spec_replicas(&up), 3);
+        let rescaled = scale_replica_set(&r, 2, 5, false).unwrap();
+        assert_eq!(desired_replicas_annotation(&rescaled), Some(5));
+        let mut with_deadline = r.clone();
+        set_scale_down_deadline(&mut with_deadline, "2026-01-01T00:00:00Z");
+        let down = scale_replica_set(&with_deadline, 0, 3, false).unwrap();
+        assert!(!has_scale_down_deadline(&down));
+        let held = scale_replica_set(&with_deadline, 0, 3, true).unwrap();
+        assert!(has_scale_down_deadline(&held));
+    }
+
+    #[test]
+    fn scale_down_deadline_annotation() {
+        assert_eq!(scale_down_deadline_value(at(0), 30), "2023-11-14T22:13:50Z");
+        let fractional = DateTime::from_timestamp(1_700_000_000, 999_000_000).unwrap();
+        assert_eq!(
+            scale_down_deadline_value(fractional, 0),
+            "2023-11-14T22:13:20Z"
+        );
+        let mut r = counts(1, 1, 1, 1);
+        assert!(!has_scale_down_deadline(&r));
+        assert_eq!(scale_down_deadline(&r), Ok(None));
+        set_scale_down_deadline(&mut r, &scale_down_deadline_value(at(0), 30));
+        assert!(has_scale_down_deadline(&r));
+        assert_eq!(scale_down_deadline(&r), Ok(Some(at(30))));
+        assert_eq!(
+            time_remaining_before_scale_down_deadline(&r, at(10)),
+            Ok(Some(Duration::from_secs(20)))
+        );
+        assert_eq!(
+            time_remaining_before_scale_down_deadline(&r, at(30)),
+            Ok(None)
+        );
+        assert!(remove_scale_down_deadline(&mut r));
+        assert!(!remove_scale_down_deadline(&mut r));
+        set_scale_down_deadline(&mut r, "");
+        assert!(!has_scale_down_deadline(&r), "empty value counts as absent");
+        set_scale_down_deadline(&mut r, "soon");
+        assert_eq!(
+            scale_down_deadline(&r).unwrap_err().to_string(),
+            "unable to read scaleDownAt label on rs 'x'"
+        );
+        assert_eq!(
+            add_scale_down_delay(&r, 0, at(0)),
+            Some(DeadlineChange::Remove)
+        );
+        assert_eq!(add_scale_down_delay(&counts(1, 1, 1, 1), 0, at(0)), None);
+        assert_eq!(
+            add_scale_down_delay(&r, 5, at(0)),
+            Some(DeadlineChange::Set("2023-11-14T22:13:25Z".into()))
+        );
+    }
+
+    #[test]
+    fn scale_down_delay_helper_table() {
+        let bg = |limit: Option<i32>, delay: Option<i32>| {
+            let mut v = serde_json::to_value(rollout(json!({}))).unwrap();
+            v["spec"]["strategy"] = json!({"blueGreen": {"activeService": "a"}});
+            if let Some(l) = limit {
+                v["spec"]["strategy"]["blueGreen"]["scaleDownDelayRevisionLimit"] = json!(l);
+            }
+            if let Some(d) = delay {
+                v["spec"]["strategy"]["blueGreen"]["scaleDownDelaySeconds"] = json!(d);
+            }
+            serde_json::from_value::<Rollout>(v).unwrap()
+        };
+        let resync = Duration::from_secs(900);
+        let old = counts(2, 2, 2, 2);
+        let deadline = |secs: i64| {
+            let mut r = old.clone();
+            set_scale_down_deadline(&mut r, &scale_down_deadline_value(at(0), secs as i32));
+            r
+        };
+        let d = |annotated, desired, deadline: Option<DeadlineChange>, requeue: Option<u64>| {
+            ScaleDownDelayDecision {
+                annotated,
+                desired_replicas: desired,
+                deadline,
+                requeue_after: requeue.map(Duration::from_secs),
+            }
+        };
+        let cases: Vec<(&str, Rollout, ReplicaSet, i32, ScaleDownDelayDecision)> = vec![
+            (
+                "first sight: annotate, keep size",
+                bg(None, None),
+                old.clone(),
+                0,
+                d(
+                    1,
+                    2,
+                    Some(DeadlineChange::Set(scale_down_deadline_value(at(0), 30))),
+                    Some(30),
+                ),
+            ),
+            (
+                "delay 0: never annotated, kept",
+                bg(None, Some(0)),
+                old.clone(),
+                0,
+                d(1, 2, None, Some(0)),
+            ),
+            (
+                "over the revision limit: down now",
+                bg(Some(1), None),
+                old.clone(),
+                1,
+                d(1, 0, None, None),
+            ),
+            (
+                "already at 0, no deadline",
+                bg(None, None),
+                counts(0, 0, 0, 0),
+                0,
+                d(0, 0, None, None),
+            ),
+            (
+                "inside delay: back to full size",
+                bg(None, None),
+                deadline(30),
+                0,
+                d(1, 3, None, Some(30)),
+            ),
+            (
+                "inside delay beyond resync: no requeue",
+                bg(None, None),
+                deadline(3600),
+                0,
+                d(1, 3, None, None),
+            ),
+            (
+                "deadline passed",
+                bg(None, None),
+                deadline(-1),
+                0,
+                d(1, 0, None, None),
+            ),
+            (
+                "deadline beyond revision limit",
+                bg(Some(1), None),
+                deadline(30),
+                1,
+                d(2, 0, None, None),
+            ),
+        ];
+        for (name, ro, r, annotated, want) in cases {
+            assert_eq!(
+                scale_down_delay_helper(&ro, &r, annotated, 3, at(0), resync),
+                want,
+                "{name}"
+            );
+        }
+        let mut unreadable = old.clone();
+        set_scale_down_deadline(&mut unreadable, "soon");
+        assert_eq!(
+            scale_down_delay_helper(&bg(None, None), &unreadable, 0, 3, at(0), resync),
+            d(1, 0, None, None)
+        );
+    }
+
+    // ---- references -----------------------------------------------------------------------------
+
+    #[test]
+    fn referenced_by_status_or_live_selectors() {
+        let ro = rollout(json!({"status": {
+            "stableRS": "stable", "currentPodHash": "current",
+            "blueGreen": {"activeSelector": "active", "previewSelector": "preview"},
+            "canary": {"weights": {"canary": {"weight": 10, "podTemplateHash": "cw"}, "stable": {"weight": 90, "podTemplateHash": "sw"}}}
+        }}));
+        for hash in ["stable", "current", "active", "preview", "cw", "sw"] {
+            assert!(
+                is_replica_set_referenced(&ro, &rs("x", hash, 0, json!({})), &[]),
+                "{hash}"
+            );
+        }
+        let other = rs("x", "other", 0, json!({}));
+        assert!(!is_replica_set_referenced(&ro, &other, &[]));
+        assert!(is_replica_set_referenced(&ro, &other, &["other"]));
+        let mut unlabelled = other.clone();
+        unlabelled.metadata.labels = None;
+        assert!(!is_replica_set_referenced(&ro, &unlabelled, &[""]));
+
+        let svc: Service = serde_json::from_value(json!({"metadata": {"name": "s"}, "spec": {"selector": {POD_TEMPLATE_HASH: "other", "app": "red"}}})).unwrap();
+        assert_eq!(service_selector_hash(&svc), Some("other"));
+        let canary = rollout(
+            json!({"spec": {"strategy": {"canary": {"canaryService": "c", "stableService": "s"}}}}),
+        );
+        assert_eq!(referencing_service_names(&canary), ["c", "s"]);
+        assert!(referencing_service_names(&rollout(json!({}))).is_empty());
+    }
+
+    // ---- revision history -----------------------------------------------------------------------
+
+    #[test]
+    fn replica_sets_to_delete_table() {
+        let idle = |name: &str, created: i64| {
+            rs(
+                name,
+                name,
+                created,
+                json!({"metadata": {"generation": 2}, "status": {"observedGeneration": 2}}),
+            )
+        };
+        let limit = |n: i32| {
+            rollout(json!({"spec": {"revisionHistoryLimit": n}, "status": {"stableRS": "stable"}}))
+        };
+        let names = |v: Vec<String>| v;
+
+        // Under the limit: nothing.
+        let rss = [idle("a", 0), idle("b", 1)];
+        assert!(replica_sets_to_delete(&limit(2), &rss).is_empty());
+        // Oldest first, by creation time then name.
+        let rss = [idle("c", 2), idle("b", 1), idle("a", 1), idle("d", 3)];
+        assert_eq!(
+            names(replica_sets_to_delete(&limit(1), &rss)),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            names(replica_sets_to_delete(&limit(0), &rss)),
+            ["a", "b", "c", "d"]
+        );
+        // Scaled up, still with pods, or not yet observed: skipped, not replaced by a younger one.
+        let busy = rs("busy", "busy", 0, json!({"spec": {"replicas": 1}}));
+        let draining = rs(
+            "draining",
+            "draining",
+            0,
+            json!({"status": {"replicas": 1}}),
+        );
+        let unobserved = rs(
+            "unobserved",
+            "unobserved",
+            0,
+            json!({"metadata": {"generation": 3}, "status": {"observedGeneration": 2}}),
+        );
+        for skipped in [busy, draining, unobserved] {
+            let rss = [skipped, idle("young", 5)];
+            assert!(replica_sets_to_delete(&limit(1), &rss).is_empty());
+        }
+        // Being deleted: not counted at all.
+        let mut deleting = idle("deleting", 0);
+        deleting.metadata.deletion_timestamp = deleting.metadata.creation_timestamp.clone();
+        let rss = [deleting, idle("a", 1), idle("b", 2)];
+        assert_eq!(names(replica_sets_to_delete(&limit(1), &rss)), ["a"]);
+        // The stable is never a candidate even if passed in.
+        let rss = [idle("stable", 0), idle("a", 1), idle("b", 2)];
+        assert_eq!(names(replica_sets_to_delete(&limit(1), &rss)), ["a"]);
+        // Default limit 10.
+        let many: Vec<ReplicaSet> = (0..12).map(|i| idle(&format!("r{i:02}"), i)).collect();
+        assert_eq!(
+            names(replica_sets_to_delete(&rollout(json!({})), &many)),
+            ["r00", "r01"]
+        );
+    }
 }

@@ -1,0 +1,4 @@
+//! Table and scenario tests of the reconcile planner: "observed in, plan out".
+
+mod harness;
+mod lifecycle;
