@@ -42,6 +42,8 @@ pub struct Settings {
     pub threads: u16,
     /// Periodic resync of every rollout (`--rollout-resync`).
     pub resync: Duration,
+    /// `--metricsPort` (0: any free port).
+    pub metrics_port: u16,
 }
 
 /// Shared state of all reconciles.
@@ -54,8 +56,7 @@ pub struct Context {
     analysis_runs: Store<AnalysisRun>,
     experiments: Store<Experiment>,
     written: WriteBack,
-    /// Reconciles started, for tests and metrics.
-    pub reconciles: std::sync::atomic::AtomicU64,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Objects returned by our own writes, newer than what the watch has delivered so far.
@@ -248,8 +249,6 @@ pub enum Error {
 }
 
 async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction, Error> {
-    ctx.reconciles
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if ro.metadata.deletion_timestamp.is_some() {
         return Ok(RequeueAction::await_change());
     }
@@ -258,7 +257,13 @@ async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction,
     let plan = crate::reconcile::plan(&observed);
     let span = tracing::info_span!("reconcile", namespace = %ro.namespace().unwrap_or_default(), rollout = %ro.name_any());
     let _enter = span.enter();
-    execute::apply(&ctx, &observed.rollout, &plan).await?;
+    let result = execute::apply(&ctx, &observed.rollout, &plan).await;
+    let (ns, name) = (ro.namespace().unwrap_or_default(), ro.name_any());
+    ctx.metrics.observe_reconcile(&ns, &name, start.elapsed());
+    if result.is_err() {
+        ctx.metrics.reconcile_error(&ns, &name);
+    }
+    result?;
     info!(
         time_ms = start.elapsed().as_secs_f64() * 1e3,
         actions = plan.actions().count(),
@@ -356,13 +361,20 @@ pub async fn run(
         analysis_runs: ar_store,
         experiments: ex_store,
         written: WriteBack::default(),
-        reconciles: Default::default(),
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     });
 
     let controller = Controller::new(rollouts, ro_config)
         .with_config(kube::runtime::controller::Config::default().concurrency(settings.threads));
     let rollout_store = controller.store();
     let svc_rollouts = rollout_store.clone();
+    let metrics_server =
+        crate::metrics::serve_metrics(ctx.metrics.clone(), rollout_store, settings.metrics_port);
+    tokio::spawn(async move {
+        if let Err(e) = metrics_server.await {
+            tracing::error!(error = %e, "cannot serve /metrics");
+        }
+    });
     controller
         .owns_stream(rs_stream)
         .owns_stream(ar_stream)

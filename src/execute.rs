@@ -48,6 +48,24 @@ fn describe(action: &Action) -> String {
     }
 }
 
+fn kind_and_verb(action: &Action) -> (&'static str, &'static str) {
+    match action {
+        Action::CreateReplicaSet(_) => ("ReplicaSet", "Create"),
+        Action::UpdateReplicaSet(_) => ("ReplicaSet", "Update"),
+        Action::DeleteReplicaSet { .. } => ("ReplicaSet", "Delete"),
+        Action::PatchRollout(_) => ("Rollout", "Patch"),
+        Action::PatchRolloutStatus(_) => ("Rollout", "Patch"),
+        Action::PatchService { .. } => ("Service", "Patch"),
+        Action::EvictPod { .. } => ("Pod", "Create"),
+        Action::CreateAnalysisRun(_) => ("AnalysisRun", "Create"),
+        Action::PatchAnalysisRun { .. } => ("AnalysisRun", "Patch"),
+        Action::DeleteAnalysisRun { .. } => ("AnalysisRun", "Delete"),
+        Action::CreateExperiment(_) => ("Experiment", "Create"),
+        Action::PatchExperiment { .. } => ("Experiment", "Patch"),
+        Action::DeleteExperiment { .. } => ("Experiment", "Delete"),
+    }
+}
+
 /// Applies the plan's items in order. Events are published when reached, i.e. only after every
 /// earlier write succeeded; a failed event publication is logged, never fatal.
 pub async fn apply(ctx: &Context, rollout: &Rollout, plan: &Plan) -> Result<(), ExecuteError> {
@@ -57,15 +75,27 @@ pub async fn apply(ctx: &Context, rollout: &Rollout, plan: &Plan) -> Result<(), 
         match item {
             Item::Act(action) => {
                 debug!(action = %describe(action), "applying");
-                apply_one(ctx, &ns, rollout, action)
-                    .await
-                    .map_err(|source| ExecuteError {
-                        action: describe(action),
-                        source,
-                    })?;
+                let result = apply_one(ctx, &ns, rollout, action).await;
+                let (kind, verb) = kind_and_verb(action);
+                let code = match &result {
+                    Ok(()) => 200,
+                    Err(kube::Error::Api(e)) => e.code,
+                    Err(_) => 0,
+                };
+                ctx.metrics.request(kind, verb, code);
+                result.map_err(|source| ExecuteError {
+                    action: describe(action),
+                    source,
+                })?;
             }
             Item::Event(ev) => {
                 info!(reason = %ev.reason, message = %ev.message, "event");
+                let type_ = match ev.kind {
+                    EventKind::Normal => "Normal",
+                    EventKind::Warning => "Warning",
+                };
+                ctx.metrics
+                    .event(&ns, &rollout.name_any(), type_, &ev.reason);
                 let event = Event {
                     type_: match ev.kind {
                         EventKind::Normal => EventType::Normal,

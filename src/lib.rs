@@ -10,6 +10,7 @@ pub mod controller;
 pub mod crd;
 pub mod execute;
 pub mod leader;
+pub mod metrics;
 pub mod plan;
 pub mod reconcile;
 pub mod replicaset;

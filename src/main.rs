@@ -31,6 +31,12 @@ struct Args {
     /// Log level: debug, info, warn or error.
     #[arg(long, default_value = "info")]
     loglevel: String,
+    /// Port of /metrics (0: any free port).
+    #[arg(long = "metricsPort", alias = "metricsport", default_value_t = 8090)]
+    metrics_port: u16,
+    /// Port of /healthz (0: any free port).
+    #[arg(long = "healthzPort", default_value_t = 8080)]
+    healthz_port: u16,
     /// Log format: text or json.
     #[arg(long, default_value = "text")]
     logformat: String,
@@ -119,7 +125,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         instance_id: args.instance_id,
         threads: args.rollout_threads.max(1),
         resync: Duration::from_secs(args.rollout_resync.max(1)),
+        metrics_port: args.metrics_port,
     };
+    let healthz = rollouts::metrics::serve_healthz(args.healthz_port);
+    tokio::spawn(async move {
+        if let Err(e) = healthz.await {
+            tracing::error!(error = %e, "cannot serve /healthz");
+        }
+    });
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         ?settings,

@@ -349,6 +349,7 @@ pub const POD_TEMPLATE_SPEC: GoKind = ` + podTemplate + `;
 pub const CANARY_STEPS: GoKind = ` + steps + `;
 
 /// Struct types by index (GoKind::Struct(i)).
+#[rustfmt::skip]
 pub static STRUCTS: &[GoStruct] = &[
 `)
 	out.Write(body.Bytes())

@@ -258,6 +258,14 @@ impl ControllerProcess {
         let child = Command::new(&bin)
             .arg("--kubeconfig")
             .arg(kubeconfig())
+            // Tests run several controllers at once: any free ports, no shared Lease.
+            .args([
+                "--metricsPort",
+                "0",
+                "--healthzPort",
+                "0",
+                "--leader-elect=false",
+            ])
             .args(args)
             .envs(env.iter().copied())
             .stdout(file.try_clone()?)

@@ -1,1 +1,3 @@
-//! Analysis (to come).
+//! Analysis (metric-gated releases).
+
+pub mod expr;

@@ -26,16 +26,16 @@ use k8s_openapi::{
 use super::{
     intstr::Fenceposts,
     replicas::{
-        self, CanaryReplicaInput, OtherRs, ProgressThresholdKind, ReplicaProgressThreshold, RsCounts,
-        StableRs, WeightInput,
+        self, CanaryReplicaInput, OtherRs, ProgressThresholdKind, ReplicaProgressThreshold,
+        RsCounts, StableRs, WeightInput,
     },
 };
 use crate::{
     crd::{CanaryStep, PauseReason, ProgressType, RolloutStatus},
     plan::EventIntent,
     reconcile::{
-        Ctx, available, canary_mut, completed_canary_pause_step, is_active, pause_condition, pause_end,
-        pod_hash, spec_replicas, status_replicas, text,
+        Ctx, available, canary_mut, completed_canary_pause_step, is_active, pause_condition,
+        pause_end, pod_hash, spec_replicas, status_replicas, text,
     },
     status::{
         conditions::{self as cond, ROLLOUT_STEP_COMPLETED_REASON},
@@ -48,7 +48,8 @@ pub const SKIP_STEPS_REASON: &str = "SkipSteps";
 /// `SkipSteps` message for a rollback to the stable template.
 pub const ROLLBACK_TO_STABLE_MESSAGE: &str = "Rollback to stable ReplicaSets";
 /// `SkipSteps` message for a rollback within `rollbackWindow`.
-pub const ROLLBACK_WITHIN_WINDOW_MESSAGE: &str = "Rollback to active ReplicaSets within RollbackWindow";
+pub const ROLLBACK_WITHIN_WINDOW_MESSAGE: &str =
+    "Rollback to active ReplicaSets within RollbackWindow";
 
 /// Argo's `CanaryStepString`: how a step is named in `RolloutStepCompleted` events. The first
 /// kind present wins, in this order (which differs from the completion order).
@@ -114,8 +115,16 @@ pub fn format_label_selector(selector: Option<&LabelSelector>) -> String {
         requirements.push((key.clone(), text));
     }
     requirements.sort_by(|a, b| a.0.cmp(&b.0));
-    let joined = requirements.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join(",");
-    if joined.is_empty() { "<none>".to_string() } else { joined }
+    let joined = requirements
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join(",");
+    if joined.is_empty() {
+        "<none>".to_string()
+    } else {
+        joined
+    }
 }
 
 fn counts(rs: &ReplicaSet) -> RsCounts {
@@ -129,11 +138,14 @@ fn counts(rs: &ReplicaSet) -> RsCounts {
 fn replica_step(step: &CanaryStep) -> replicas::CanaryStep {
     replicas::CanaryStep {
         set_weight: step.set_weight,
-        set_canary_scale: step.set_canary_scale.as_ref().map(|s| replicas::SetCanaryScale {
-            weight: s.weight,
-            replicas: s.replicas,
-            match_traffic_weight: s.match_traffic_weight == Some(true),
-        }),
+        set_canary_scale: step
+            .set_canary_scale
+            .as_ref()
+            .map(|s| replicas::SetCanaryScale {
+                weight: s.weight,
+                replicas: s.replicas,
+                match_traffic_weight: s.match_traffic_weight == Some(true),
+            }),
         pause: step.pause.is_some(),
     }
 }
@@ -141,12 +153,22 @@ fn replica_step(step: &CanaryStep) -> replicas::CanaryStep {
 /// `canary.replicaProgressThreshold` for the replica math (an unknown type counts pods, as in
 /// Argo, where anything but `Percent` takes the pods branch).
 fn progress_threshold(c: &Ctx) -> Option<ReplicaProgressThreshold> {
-    let threshold = c.rollout.spec.strategy.canary.as_ref()?.replica_progress_threshold.as_ref()?;
+    let threshold = c
+        .rollout
+        .spec
+        .strategy
+        .canary
+        .as_ref()?
+        .replica_progress_threshold
+        .as_ref()?;
     let kind = match threshold.type_ {
         ProgressType::Percentage => ProgressThresholdKind::Percent,
         _ => ProgressThresholdKind::Pods,
     };
-    Some(ReplicaProgressThreshold { kind, value: threshold.value })
+    Some(ReplicaProgressThreshold {
+        kind,
+        value: threshold.value,
+    })
 }
 
 /// The inputs of the replica math, read as Argo reads them: the step index, hashes, abort and
@@ -154,8 +176,12 @@ fn progress_threshold(c: &Ctx) -> Option<ReplicaProgressThreshold> {
 fn replica_input(c: &Ctx) -> CanaryReplicaInput {
     let canary = c.rollout.spec.strategy.canary.clone().unwrap_or_default();
     let replicas = c.rollout.desired_replicas();
-    let fenceposts =
-        Fenceposts::resolve_canary(canary.max_surge.as_ref(), canary.max_unavailable.as_ref(), replicas).unwrap_or_default();
+    let fenceposts = Fenceposts::resolve_canary(
+        canary.max_surge.as_ref(),
+        canary.max_unavailable.as_ref(),
+        replicas,
+    )
+    .unwrap_or_default();
     let status = c.status();
     let steps: Vec<replicas::CanaryStep> = c.rollout.steps().iter().map(replica_step).collect();
     let new_counts = c.new_rs().map(counts);
@@ -194,7 +220,11 @@ fn replica_input(c: &Ctx) -> CanaryReplicaInput {
                     .as_ref()
                     .and_then(|a| a.get(crate::crd::rollout::keys::REVISION))
                     .and_then(|r| r.parse().ok()),
-                created_unix: rs.metadata.creation_timestamp.as_ref().map_or(i64::MIN, |t| to_utc(t).timestamp()),
+                created_unix: rs
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map_or(i64::MIN, |t| to_utc(t).timestamp()),
                 counts: counts(rs),
             }
         })
@@ -248,7 +278,8 @@ fn pod_template_or_steps_changed(c: &Ctx) -> bool {
 
 /// Argo's `haltProgress`: `spec.paused` or an inconclusive analysis pause freezes canary scaling.
 fn halt_progress(c: &Ctx) -> bool {
-    c.rollout.spec.paused == Some(true) || pause_condition(c.status(), &PauseReason::InconclusiveAnalysis).is_some()
+    c.rollout.spec.paused == Some(true)
+        || pause_condition(c.status(), &PauseReason::InconclusiveAnalysis).is_some()
 }
 
 /// Argo's `rolloutCanary`.
@@ -324,7 +355,13 @@ fn reconcile_canary_replica_sets(c: &mut Ctx) -> bool {
 /// availability budget. Targets come from [`replicas::other_replica_set_targets`]; this keeps
 /// Argo's two passes only to record the same `ScalingReplicaSet` events.
 fn scale_down_other_replica_sets(c: &mut Ctx, input: &CanaryReplicaInput) -> bool {
-    let active_pods: i32 = c.other_rss.iter().map(|&i| &c.rss[i]).filter(|rs| is_active(rs)).map(spec_replicas).sum();
+    let active_pods: i32 = c
+        .other_rss
+        .iter()
+        .map(|&i| &c.rss[i])
+        .filter(|rs| is_active(rs))
+        .map(spec_replicas)
+        .sum();
     if active_pods == 0 {
         return false;
     }
@@ -335,9 +372,15 @@ fn scale_down_other_replica_sets(c: &mut Ctx, input: &CanaryReplicaInput) -> boo
     let mut by_creation: Vec<usize> = (0..input.others.len()).collect();
     by_creation.sort_by(|&a, &b| {
         let (a, b) = (&input.others[a], &input.others[b]);
-        a.created_unix.cmp(&b.created_unix).then_with(|| a.name.cmp(&b.name))
+        a.created_unix
+            .cmp(&b.created_unix)
+            .then_with(|| a.name.cmp(&b.name))
     });
-    let mut after_cleanup: Vec<i32> = input.others.iter().map(|o| o.counts.spec_replicas).collect();
+    let mut after_cleanup: Vec<i32> = input
+        .others
+        .iter()
+        .map(|o| o.counts.spec_replicas)
+        .collect();
     let mut gave_up = false;
     for &k in &by_creation {
         let counts = input.others[k].counts;
@@ -432,7 +475,12 @@ fn completed_current_canary_step(c: &Ctx) -> bool {
         let input = replica_input(c);
         let at_desired = replicas::at_desired_replica_counts(&input, progress_threshold(c));
         let unverified = step.set_canary_scale.is_none()
-            && c.new_status.canary.as_ref().and_then(|s| s.weights.as_ref()).and_then(|w| w.verified) == Some(false);
+            && c.new_status
+                .canary
+                .as_ref()
+                .and_then(|s| s.weights.as_ref())
+                .and_then(|w| w.verified)
+                == Some(false);
         return at_desired && !unverified;
     }
     step.set_header_route.is_some() || step.set_mirror_route.is_some()
@@ -449,7 +497,11 @@ fn should_full_promote(c: &Ctx) -> Option<String> {
     let replicas = c.rollout.desired_replicas();
     let new_rs = c.new_rs()?;
     if available(new_rs) < replicas
-        && !replicas::replica_progress_threshold_met(progress_threshold(c), Some(counts(new_rs)), replicas)
+        && !replicas::replica_progress_threshold_met(
+            progress_threshold(c),
+            Some(counts(new_rs)),
+            replicas,
+        )
     {
         return None;
     }
@@ -460,7 +512,8 @@ fn should_full_promote(c: &Ctx) -> Option<String> {
         return Some("Rollback within window".to_string());
     }
     let step_count = c.rollout.steps().len();
-    let at_end = persisted_step_index(c).is_some_and(|i| usize::try_from(i).ok() == Some(step_count));
+    let at_end =
+        persisted_step_index(c).is_some_and(|i| usize::try_from(i).ok() == Some(step_count));
     (step_count == 0 || at_end).then(|| format!("Completed all {step_count} canary steps"))
 }
 
@@ -474,12 +527,14 @@ fn promote_stable(c: &mut Ctx, new_status: &mut RolloutStatus, reason: &str) {
         bg.scale_up_preview_check_point = None;
     }
     let step_count = c.rollout.steps().len();
-    new_status.current_step_index = (step_count > 0).then(|| i32::try_from(step_count).unwrap_or(i32::MAX));
+    new_status.current_step_index =
+        (step_count > 0).then(|| i32::try_from(step_count).unwrap_or(i32::MAX));
     let current = text(&new_status.current_pod_hash).to_string();
     if text(&new_status.stable_rs) != current {
         new_status.stable_rs = Some(current.clone());
         let message = cond::rollout_completed_message(c.revision(), &current, reason);
-        c.plan.event(EventIntent::normal(cond::ROLLOUT_COMPLETED_REASON, message));
+        c.plan
+            .event(EventIntent::normal(cond::ROLLOUT_COMPLETED_REASON, message));
     }
 }
 
@@ -521,10 +576,16 @@ fn sync_rollout_status_canary(c: &mut Ctx) {
             && step_count > 0
         {
             if text(&c.status().stable_rs) == pod_hash(new_rs) {
-                c.plan.event(EventIntent::normal(SKIP_STEPS_REASON, ROLLBACK_TO_STABLE_MESSAGE));
+                c.plan.event(EventIntent::normal(
+                    SKIP_STEPS_REASON,
+                    ROLLBACK_TO_STABLE_MESSAGE,
+                ));
                 new_status.current_step_index = Some(step_count_i32);
             } else if c.is_rollback_within_window() && is_active(new_rs) {
-                c.plan.event(EventIntent::normal(SKIP_STEPS_REASON, ROLLBACK_WITHIN_WINDOW_MESSAGE));
+                c.plan.event(EventIntent::normal(
+                    SKIP_STEPS_REASON,
+                    ROLLBACK_WITHIN_WINDOW_MESSAGE,
+                ));
                 new_status.current_step_index = Some(step_count_i32);
             }
         }
@@ -564,11 +625,16 @@ fn sync_rollout_status_canary(c: &mut Ctx) {
     {
         // Argo increments whatever index it holds, which after a promoteFull/rollback reset is
         // already len(steps); the index never leaves [0, len(steps)] here.
-        let next = current_step_index.unwrap_or(0).saturating_add(1).min(step_count_i32);
+        let next = current_step_index
+            .unwrap_or(0)
+            .saturating_add(1)
+            .min(step_count_i32);
         current_step_index = Some(next);
         canary_mut(&mut new_status).current_step_analysis_run_status = None;
-        let message = cond::rollout_step_completed_message(next, step_count_i32, &canary_step_string(&step));
-        c.plan.event(EventIntent::normal(ROLLOUT_STEP_COMPLETED_REASON, message));
+        let message =
+            cond::rollout_step_completed_message(next, step_count_i32, &canary_step_string(&step));
+        c.plan
+            .event(EventIntent::normal(ROLLOUT_STEP_COMPLETED_REASON, message));
         c.pause.remove_pause_condition(PauseReason::CanaryPauseStep);
     }
 

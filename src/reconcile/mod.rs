@@ -41,7 +41,9 @@ use serde_json::json;
 
 pub use validate::{NOT_SUPPORTED_YET, unsupported_feature};
 
-pub(crate) use self::pause::{PauseContext, completed_canary_pause_step, pause_condition, pause_end};
+pub(crate) use self::pause::{
+    PauseContext, completed_canary_pause_step, pause_condition, pause_end,
+};
 pub(crate) use self::replicasets::{
     available, is_active, parse_revision, pod_hash, spec_replicas, status_replicas,
 };
@@ -115,8 +117,7 @@ impl<'a> Ctx<'a> {
             .filter(|rs| replicasets::controlled_by(rs, &rollout))
             .cloned()
             .collect();
-        let all: Vec<usize> = (0..rss.len()).collect();
-        let new_rs = replicasets::find_new_replica_set(&rollout, &rss, &all);
+        let new_rs = crate::replicaset::rs::find_new_replica_set(&rollout, &rss);
         let mut ctx = Self {
             obs,
             now: obs.now,
@@ -142,7 +143,9 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn status_mut(&mut self) -> &mut RolloutStatus {
-        self.rollout.status.get_or_insert_with(RolloutStatus::default)
+        self.rollout
+            .status
+            .get_or_insert_with(RolloutStatus::default)
     }
 
     pub(crate) fn new_rs(&self) -> Option<&ReplicaSet> {
@@ -158,7 +161,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn current_pod_hash(&self) -> String {
         match self.new_rs() {
             Some(rs) => pod_hash(rs).to_string(),
-            None => hashing::pod_template_hash(self.rollout.spec.template.as_ref(), self.status().collision_count),
+            None => hashing::pod_template_hash(&self.rollout),
         }
     }
 
@@ -169,7 +172,12 @@ impl<'a> Ctx<'a> {
 
     /// The rollout's revision annotation as Argo prints it in messages (0 when unreadable).
     pub(crate) fn revision(&self) -> i64 {
-        let annotation = self.rollout.metadata.annotations.as_ref().and_then(|a| a.get(keys::REVISION));
+        let annotation = self
+            .rollout
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(keys::REVISION));
         parse_revision(annotation.map(String::as_str)).unwrap_or(0)
     }
 
@@ -190,7 +198,8 @@ impl<'a> Ctx<'a> {
             self.pause.remove_abort();
         }
         if self.rollout.spec.replicas.is_none() {
-            self.plan.act(Action::PatchRollout(json!({"spec": {"replicas": 1}})));
+            self.plan
+                .act(Action::PatchRollout(json!({"spec": {"replicas": 1}})));
             return;
         }
 

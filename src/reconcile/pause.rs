@@ -78,7 +78,12 @@ impl PauseContext {
     ///   duplicated, and a reason both removed and re-added stays removed, as in Argo).
     ///   `controllerPause` becomes true when a reason is added, keeps its persisted value while
     ///   conditions remain, and is left unset (false) once none remain.
-    pub(crate) fn apply(&self, prev: &RolloutStatus, new_status: &mut RolloutStatus, now: DateTime<Utc>) {
+    pub(crate) fn apply(
+        &self,
+        prev: &RolloutStatus,
+        new_status: &mut RolloutStatus,
+        now: DateTime<Utc>,
+    ) {
         if self.add_abort || (!self.remove_abort && prev.abort == Some(true)) {
             new_status.abort = Some(true);
             new_status.aborted_at = Some(prev.aborted_at.clone().unwrap_or_else(|| k8s_time(now)));
@@ -98,9 +103,15 @@ impl PauseContext {
             .cloned()
             .collect();
         for reason in &self.add_pause_reasons {
-            let exists = persisted.iter().chain(conditions.iter()).any(|c| &c.reason == reason);
+            let exists = persisted
+                .iter()
+                .chain(conditions.iter())
+                .any(|c| &c.reason == reason);
             if !exists {
-                conditions.push(PauseCondition { reason: reason.clone(), start_time: k8s_time(now) });
+                conditions.push(PauseCondition {
+                    reason: reason.clone(),
+                    start_time: k8s_time(now),
+                });
                 controller_pause = true;
             }
         }
@@ -113,8 +124,15 @@ impl PauseContext {
 }
 
 /// The persisted pause condition with this reason.
-pub(crate) fn pause_condition<'a>(status: &'a RolloutStatus, reason: &PauseReason) -> Option<&'a PauseCondition> {
-    status.pause_conditions.as_deref()?.iter().find(|c| &c.reason == reason)
+pub(crate) fn pause_condition<'a>(
+    status: &'a RolloutStatus,
+    reason: &PauseReason,
+) -> Option<&'a PauseCondition> {
+    status
+        .pause_conditions
+        .as_deref()?
+        .iter()
+        .find(|c| &c.reason == reason)
 }
 
 /// When a timed pause that started at `start` ends.
@@ -126,7 +144,11 @@ pub(crate) fn pause_end(start: &Time, pause: &RolloutPause) -> DateTime<Utc> {
 /// `CanaryPauseStep` condition is gone (someone resumed it, or another pause reason holds
 /// `controllerPause` so none was ever added), or the timed pause has run out (strictly after the
 /// end, like Go's `After`).
-pub(crate) fn completed_canary_pause_step(status: &RolloutStatus, pause: &RolloutPause, now: DateTime<Utc>) -> bool {
+pub(crate) fn completed_canary_pause_step(
+    status: &RolloutStatus,
+    pause: &RolloutPause,
+    now: DateTime<Utc>,
+) -> bool {
     let condition = pause_condition(status, &PauseReason::CanaryPauseStep);
     match condition {
         None => status.controller_pause == Some(true),
@@ -151,13 +173,22 @@ impl Ctx<'_> {
         let is_paused = is_paused(&self.rollout, &status);
 
         let mut updates = Vec::new();
-        if is_paused != progressing_paused && !aborted_condition && !cond::rollout_completed(&status) {
+        if is_paused != progressing_paused
+            && !aborted_condition
+            && !cond::rollout_completed(&status)
+        {
             let (reason, message) = if is_paused {
                 (ROLLOUT_PAUSED_REASON, cond::ROLLOUT_PAUSED_MESSAGE)
             } else {
                 (ROLLOUT_RESUMED_REASON, cond::ROLLOUT_RESUMED_MESSAGE)
             };
-            updates.push(cond::new_condition(condition::PROGRESSING, CONDITION_UNKNOWN, reason, message, self.now));
+            updates.push(cond::new_condition(
+                condition::PROGRESSING,
+                CONDITION_UNKNOWN,
+                reason,
+                message,
+                self.now,
+            ));
         }
         if status.abort != Some(true) && aborted_condition {
             updates.push(cond::new_condition(

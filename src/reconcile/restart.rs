@@ -8,36 +8,14 @@
 
 use std::{collections::BTreeSet, time::Duration};
 
-use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::Pod;
 
 use super::{Ctx, replicasets::spec_replicas};
-use crate::{canary::intstr::Fenceposts, plan::Action, status::to_utc};
+use crate::{plan::Action, replicaset::rs, status::to_utc};
 
 /// How often a restart in progress is looked at again (Argo's `restartPodCheckTime`): pods can
 /// come back faster than the ReplicaSet counts show, so no watch event may announce progress.
 pub(crate) const RESTART_POD_CHECK: Duration = Duration::from_secs(30);
-
-/// Argo's `podutil.IsPodAvailable` plus "not being deleted".
-fn pod_available(pod: &Pod, min_ready_seconds: i32, now: DateTime<Utc>) -> bool {
-    if pod.metadata.deletion_timestamp.is_some() {
-        return false;
-    }
-    let ready = pod
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
-    let Some(ready) = ready.filter(|c| c.status == "True") else {
-        return false;
-    };
-    if min_ready_seconds <= 0 {
-        return true;
-    }
-    ready.last_transition_time.as_ref().is_some_and(|t| {
-        to_utc(t) + chrono::Duration::seconds(i64::from(min_ready_seconds)) < now
-    })
-}
 
 impl Ctx<'_> {
     /// Argo's `NeedsRestart`: `restartAt` is in the past and not yet recorded as done.
@@ -49,23 +27,6 @@ impl Ctx<'_> {
             return false;
         }
         self.now > to_utc(restart_at)
-    }
-
-    /// `maxUnavailable` of the rollout in pods (Argo's `MaxUnavailable`).
-    pub(crate) fn max_unavailable(&self) -> i32 {
-        let replicas = self.rollout.desired_replicas();
-        if let Some(canary) = &self.rollout.spec.strategy.canary {
-            Fenceposts::resolve_canary(canary.max_surge.as_ref(), canary.max_unavailable.as_ref(), replicas)
-                .unwrap_or_default()
-                .max_unavailable
-        } else {
-            let bg = self.rollout.spec.strategy.blue_green.as_ref();
-            crate::canary::intstr::resolve_blue_green_max_unavailable(
-                bg.and_then(|b| b.max_unavailable.as_ref()),
-                replicas,
-            )
-            .unwrap_or(0)
-        }
     }
 
     /// Argo's pod restarter. Returns how many evictions were planned; the canary reconcile stops
@@ -85,23 +46,35 @@ impl Ctx<'_> {
         if !self.needs_restart() {
             return 0;
         }
-        let restart_at = to_utc(self.rollout.spec.restart_at.as_ref().expect("checked by needs_restart"));
-        let uids: BTreeSet<&str> = self.rss.iter().filter_map(|rs| rs.metadata.uid.as_deref()).collect();
+        let restart_at = to_utc(
+            self.rollout
+                .spec
+                .restart_at
+                .as_ref()
+                .expect("checked by needs_restart"),
+        );
+        let uids: BTreeSet<&str> = self
+            .rss
+            .iter()
+            .filter_map(|rs| rs.metadata.uid.as_deref())
+            .collect();
         let pods: Vec<&Pod> = self
             .obs
             .pods
             .iter()
             .flat_map(|pod| {
                 let owners = pod.metadata.owner_references.iter().flatten();
-                owners.filter(|o| uids.contains(o.uid.as_str())).map(move |_| pod)
+                owners
+                    .filter(|o| uids.contains(o.uid.as_str()))
+                    .map(move |_| pod)
             })
             .collect();
 
         let replicas = self.rollout.desired_replicas();
         let total: i32 = self.rss.iter().map(spec_replicas).sum();
         let min_ready = self.rollout.spec.min_ready_seconds.unwrap_or(0);
-        let available = pods.iter().filter(|p| pod_available(p, min_ready, self.now)).count() as i32;
-        let concurrent = self.max_unavailable().max(1);
+        let available = rs::available_pod_count(pods.iter().copied(), min_ready, self.now);
+        let concurrent = rs::max_unavailable(&self.rollout).max(1);
         let mut can_restart = available - (replicas.max(total) - concurrent);
 
         let mut needs = 0;

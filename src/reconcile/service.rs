@@ -80,7 +80,10 @@ impl Ctx<'_> {
                 "spec": {"selector": {keys::POD_TEMPLATE_HASH: desired}}
             })
         };
-        self.plan.act(Action::PatchService { name: service.to_string(), patch });
+        self.plan.act(Action::PatchService {
+            name: service.to_string(),
+            patch,
+        });
         self.plan.event(EventIntent::normal(
             SWITCH_SERVICE_REASON,
             format!("Switched selector for service '{service}' from '{current}' to '{desired}'"),

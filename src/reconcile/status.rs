@@ -9,9 +9,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::{
-    crd::{
-        CanaryStatus, Rollout, RolloutCondition, RolloutStatus, condition,
-    },
+    crd::{CanaryStatus, Rollout, RolloutCondition, RolloutStatus, condition},
     plan::{Action, EventIntent, merge_patch},
     status::{
         conditions::{
@@ -73,7 +71,11 @@ pub(crate) fn go_status_json(status: &RolloutStatus) -> Value {
     list(&mut s.albs);
     let mut canary = s.canary.take().unwrap_or_default();
     text(&mut canary.current_experiment);
-    if canary.stable_ping_pong.as_ref().is_some_and(|p| p.as_str().is_empty()) {
+    if canary
+        .stable_ping_pong
+        .as_ref()
+        .is_some_and(|p| p.as_str().is_empty())
+    {
         canary.stable_ping_pong = None;
     }
     list(&mut canary.step_plugin_statuses);
@@ -103,7 +105,11 @@ pub(crate) fn canary_mut(status: &mut RolloutStatus) -> &mut CanaryStatus {
 
 /// Whether the controller or the user holds the rollout paused, as of the persisted status.
 pub(crate) fn is_paused(rollout: &Rollout, status: &RolloutStatus) -> bool {
-    rollout.spec.paused == Some(true) || status.pause_conditions.as_ref().is_some_and(|p| !p.is_empty())
+    rollout.spec.paused == Some(true)
+        || status
+            .pause_conditions
+            .as_ref()
+            .is_some_and(|p| !p.is_empty())
 }
 
 impl Ctx<'_> {
@@ -129,7 +135,8 @@ impl Ctx<'_> {
     /// `observedGeneration` (a string, an Argo quirk) and `phase`/`message` of a status about to
     /// be written.
     pub(crate) fn stamp_generation_and_phase(&self, status: &mut RolloutStatus) {
-        status.observed_generation = Some(self.rollout.metadata.generation.unwrap_or(0).to_string());
+        status.observed_generation =
+            Some(self.rollout.metadata.generation.unwrap_or(0).to_string());
         let (phase, message) = calculate_phase(&self.rollout, status);
         status.phase = Some(phase);
         status.message = Some(message);
@@ -148,7 +155,8 @@ impl Ctx<'_> {
         let mut new_status = self.new_status.clone();
         new_status.current_pod_hash = Some(current_pod_hash);
         new_status.replicas = Some(self.sum_status_replicas());
-        new_status.updated_replicas = Some(self.new_rs().map_or(0, super::replicasets::status_replicas));
+        new_status.updated_replicas =
+            Some(self.new_rs().map_or(0, super::replicasets::status_replicas));
         new_status.ready_replicas = Some(self.rss.iter().map(super::replicasets::ready).sum());
         new_status.collision_count = prev.collision_count;
         new_status.conditions = conditions;
@@ -162,7 +170,10 @@ impl Ctx<'_> {
     /// Argo's `calculateRolloutConditions`: Healthy, RolloutAborted, Progressing (including the
     /// progress deadline and `progressDeadlineAbort`), Available, ReplicaFailure and Completed,
     /// in that order, with the events they raise.
-    pub(crate) fn calculate_rollout_conditions(&mut self, mut new_status: RolloutStatus) -> RolloutStatus {
+    pub(crate) fn calculate_rollout_conditions(
+        &mut self,
+        mut new_status: RolloutStatus,
+    ) -> RolloutStatus {
         let now = self.now;
         let prev = self.status().clone();
         let is_paused = is_paused(&self.rollout, &prev);
@@ -173,7 +184,8 @@ impl Ctx<'_> {
         if !is_paused && healthy {
             cond::set_condition(&mut new_status, cond::healthy_condition(true, now));
         } else if get_condition(&prev, condition::HEALTHY).is_some() {
-            became_unhealthy = cond::set_condition(&mut new_status, cond::healthy_condition(false, now));
+            became_unhealthy =
+                cond::set_condition(&mut new_status, cond::healthy_condition(false, now));
         }
 
         if is_aborted {
@@ -186,7 +198,8 @@ impl Ctx<'_> {
                 now,
             );
             if cond::set_condition(&mut new_status, aborted) {
-                self.plan.event(EventIntent::warning(ROLLOUT_ABORTED_REASON, message));
+                self.plan
+                    .event(EventIntent::warning(ROLLOUT_ABORTED_REASON, message));
             }
         }
 
@@ -196,7 +209,8 @@ impl Ctx<'_> {
         if !is_aborted {
             let new_rs_name = self.new_rs().and_then(|rs| rs.metadata.name.clone());
             if healthy {
-                let message = cond::replica_set_completed_message(new_rs_name.as_deref().unwrap_or(""));
+                let message =
+                    cond::replica_set_completed_message(new_rs_name.as_deref().unwrap_or(""));
                 let done = cond::new_condition(
                     condition::PROGRESSING,
                     CONDITION_TRUE,
@@ -208,12 +222,24 @@ impl Ctx<'_> {
             } else if cond::rollout_progressing(&self.rollout, &new_status) || became_unhealthy {
                 let promoted = text(&new_status.stable_rs) == text(&new_status.current_pod_hash);
                 let (reason, message) = if promoted && became_unhealthy {
-                    (REPLICA_SET_NOT_AVAILABLE_REASON, cond::NOT_AVAILABLE_MESSAGE.to_string())
+                    (
+                        REPLICA_SET_NOT_AVAILABLE_REASON,
+                        cond::NOT_AVAILABLE_MESSAGE.to_string(),
+                    )
                 } else {
                     let name = self.rollout.metadata.name.clone().unwrap_or_default();
-                    (REPLICA_SET_UPDATED_REASON, cond::progressing_message(&name, new_rs_name.as_deref()))
+                    (
+                        REPLICA_SET_UPDATED_REASON,
+                        cond::progressing_message(&name, new_rs_name.as_deref()),
+                    )
                 };
-                let progressing = cond::new_condition(condition::PROGRESSING, CONDITION_TRUE, reason, message, now);
+                let progressing = cond::new_condition(
+                    condition::PROGRESSING,
+                    CONDITION_TRUE,
+                    reason,
+                    message,
+                    now,
+                );
                 cond::refresh_progressing_condition(&mut new_status, current.as_ref(), progressing);
             } else if !is_indefinite_step(&self.rollout)
                 && !self.is_waiting_for_replica_set_scale_down()
@@ -221,8 +247,13 @@ impl Ctx<'_> {
             {
                 let name = self.rollout.metadata.name.clone().unwrap_or_default();
                 let message = cond::timed_out_message(&name, new_rs_name.as_deref());
-                let timed_out =
-                    cond::new_condition(condition::PROGRESSING, CONDITION_FALSE, TIMED_OUT_REASON, message.clone(), now);
+                let timed_out = cond::new_condition(
+                    condition::PROGRESSING,
+                    CONDITION_FALSE,
+                    TIMED_OUT_REASON,
+                    message.clone(),
+                    now,
+                );
                 let changed = cond::set_condition(&mut new_status, timed_out);
                 // The abort is raised on the first timeout and on any later reconcile that still
                 // sees it while not aborted (progressDeadlineAbort set after the fact). Its
@@ -230,19 +261,27 @@ impl Ctx<'_> {
                 let abort = self.rollout.spec.progress_deadline_abort == Some(true);
                 if abort && (changed || !self.pause.is_aborted(&prev)) {
                     self.pause.add_abort(message.clone());
-                    self.plan.event(EventIntent::warning(ROLLOUT_ABORTED_REASON, message));
+                    self.plan
+                        .event(EventIntent::warning(ROLLOUT_ABORTED_REASON, message));
                 }
             }
         }
 
-        let available = self.rss.iter().map(super::replicasets::available).sum::<i32>();
+        let available = self
+            .rss
+            .iter()
+            .map(super::replicasets::available)
+            .sum::<i32>();
         let is_available = if self.rollout.spec.strategy.canary.is_some() {
             available >= self.rollout.desired_replicas()
         } else {
             // Blue-green availability (active RS saturated) lands with the blue-green planner.
             false
         };
-        cond::set_condition(&mut new_status, cond::available_condition(is_available, now));
+        cond::set_condition(
+            &mut new_status,
+            cond::available_condition(is_available, now),
+        );
 
         match cond::replica_failure_condition(self.new_rs(), &self.rss) {
             Some(failure) => {
@@ -254,8 +293,12 @@ impl Ctx<'_> {
         if cond::rollout_completed(&new_status) {
             cond::set_condition(&mut new_status, cond::completed_condition(true, now));
         } else if cond::set_condition(&mut new_status, cond::completed_condition(false, now)) {
-            let message = cond::rollout_not_completed_message(self.revision(), text(&new_status.current_pod_hash));
-            self.plan.event(EventIntent::normal(ROLLOUT_NOT_COMPLETED_REASON, message));
+            let message = cond::rollout_not_completed_message(
+                self.revision(),
+                text(&new_status.current_pod_hash),
+            );
+            self.plan
+                .event(EventIntent::normal(ROLLOUT_NOT_COMPLETED_REASON, message));
         }
         new_status
     }
@@ -263,7 +306,9 @@ impl Ctx<'_> {
     /// Argo's `isWaitingForReplicaSetScaleDown`: another ReplicaSet still waits on its
     /// `scale-down-deadline`, which must not count against the progress deadline.
     fn is_waiting_for_replica_set_scale_down(&self) -> bool {
-        self.other_rss.iter().any(|&i| super::replicasets::has_scale_down_deadline(&self.rss[i]))
+        self.other_rss
+            .iter()
+            .any(|&i| super::replicasets::has_scale_down_deadline(&self.rss[i]))
     }
 
     /// Argo's `persistRolloutStatus`: folds the pause/abort intents into `new_status`, stamps
@@ -288,15 +333,22 @@ impl Ctx<'_> {
     /// A user resume clears `pauseConditions` itself, so it produces no `RolloutResumed`; an
     /// abort also clears them and is not a resume.
     fn send_state_change_events(&mut self, prev: &RolloutStatus, new: &RolloutStatus) {
-        let first = |s: &RolloutStatus| s.pause_conditions.as_deref().and_then(|p| p.first()).map(|c| c.reason.clone());
+        let first = |s: &RolloutStatus| {
+            s.pause_conditions
+                .as_deref()
+                .and_then(|p| p.first())
+                .map(|c| c.reason.clone())
+        };
         let (prev_paused, curr_paused) = (first(prev), first(new));
         match (prev_paused, curr_paused) {
-            (None, Some(reason)) => self
-                .plan
-                .event(EventIntent::normal(ROLLOUT_PAUSED_REASON, cond::rollout_paused_event_message(reason.as_str()))),
-            (Some(_), None) if new.aborted_at.is_none() => {
-                self.plan.event(EventIntent::normal(ROLLOUT_RESUMED_REASON, cond::ROLLOUT_RESUMED_MESSAGE))
-            }
+            (None, Some(reason)) => self.plan.event(EventIntent::normal(
+                ROLLOUT_PAUSED_REASON,
+                cond::rollout_paused_event_message(reason.as_str()),
+            )),
+            (Some(_), None) if new.aborted_at.is_none() => self.plan.event(EventIntent::normal(
+                ROLLOUT_RESUMED_REASON,
+                cond::ROLLOUT_RESUMED_MESSAGE,
+            )),
             _ => {}
         }
     }

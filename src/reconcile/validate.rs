@@ -26,8 +26,8 @@ fn unsupported(path: impl Into<String>) -> FieldError {
 /// The first part of the spec that uses a feature this planner does not implement yet, if any.
 ///
 /// Refused: analysis, experiment, plugin, setCanaryScale, setHeaderRoute and setMirrorRoute
-/// steps; traffic routing; background analysis; ping-pong; ephemeral canary/stable metadata;
-/// anti-affinity; workloadRef. Blue-green is refused later, at the strategy dispatch, where its
+/// steps; traffic routing; background analysis; ping-pong; ephemeral canary/stable metadata
+/// (the ReplicaSet side exists, but existing pods would need relabelling); workloadRef. Blue-green is refused later, at the strategy dispatch, where its
 /// planner will plug in.
 pub fn unsupported_feature(rollout: &Rollout) -> Option<FieldError> {
     if rollout.spec.workload_ref.is_some() {
@@ -54,7 +54,6 @@ pub fn unsupported_feature(rollout: &Rollout) -> Option<FieldError> {
         ("pingPong", canary.ping_pong.is_some()),
         ("canaryMetadata", canary.canary_metadata.is_some()),
         ("stableMetadata", canary.stable_metadata.is_some()),
-        ("antiAffinity", canary.anti_affinity.is_some()),
     ];
     fields
         .into_iter()
@@ -71,18 +70,31 @@ pub fn blue_green_unsupported() -> FieldError {
 /// every named Service exists (stable before canary), its selector matches the template labels
 /// (the hash label aside; keys in sorted order, where Go's map order is random) and no other
 /// rollout manages it.
-pub fn referenced_services(rollout: &Rollout, services: &std::collections::BTreeMap<String, Service>) -> Option<FieldError> {
+pub fn referenced_services(
+    rollout: &Rollout,
+    services: &std::collections::BTreeMap<String, Service>,
+) -> Option<FieldError> {
     let canary = rollout.spec.strategy.canary.as_ref()?;
     let named: Vec<(&str, &str)> = [
-        ("spec.strategy.canary.stableService", canary.stable_service.as_deref()),
-        ("spec.strategy.canary.canaryService", canary.canary_service.as_deref()),
+        (
+            "spec.strategy.canary.stableService",
+            canary.stable_service.as_deref(),
+        ),
+        (
+            "spec.strategy.canary.canaryService",
+            canary.canary_service.as_deref(),
+        ),
     ]
     .into_iter()
     .filter_map(|(path, name)| name.filter(|n| !n.is_empty()).map(|n| (path, n)))
     .collect();
     for (path, name) in &named {
         if !services.contains_key(*name) {
-            return Some(FieldError::invalid(*path, *name, format!("service {} not found", crate::validation::go_quote(name))));
+            return Some(FieldError::invalid(
+                *path,
+                *name,
+                format!("service {} not found", crate::validation::go_quote(name)),
+            ));
         }
     }
     let rollout_name = rollout.metadata.name.as_deref().unwrap_or("");
@@ -95,7 +107,11 @@ pub fn referenced_services(rollout: &Rollout, services: &std::collections::BTree
         .unwrap_or_default();
     for (path, name) in named {
         let svc = &services[name];
-        let selector = svc.spec.as_ref().and_then(|s| s.selector.clone()).unwrap_or_default();
+        let selector = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.clone())
+            .unwrap_or_default();
         for (key, value) in &selector {
             if key == keys::POD_TEMPLATE_HASH {
                 continue;
@@ -109,16 +125,27 @@ pub fn referenced_services(rollout: &Rollout, services: &std::collections::BTree
                 return Some(FieldError::invalid(path, name, message));
             }
         }
-        let manager = svc.metadata.annotations.as_ref().and_then(|a| a.get(keys::MANAGED_BY_ROLLOUTS));
+        let manager = svc
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(keys::MANAGED_BY_ROLLOUTS));
         if manager.is_some_and(|m| m != rollout_name) {
-            return Some(FieldError::invalid(path, name, service_managed_by_another_rollout_message(name)));
+            return Some(FieldError::invalid(
+                path,
+                name,
+                service_managed_by_another_rollout_message(name),
+            ));
         }
     }
     None
 }
 
 /// Every check of the gate, in order: spec rules, unsupported features, referenced Services.
-pub fn first_error(rollout: &Rollout, services: &std::collections::BTreeMap<String, Service>) -> Option<FieldError> {
+pub fn first_error(
+    rollout: &Rollout,
+    services: &std::collections::BTreeMap<String, Service>,
+) -> Option<FieldError> {
     validate_rollout(rollout)
         .into_iter()
         .next()

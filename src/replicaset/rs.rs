@@ -45,43 +45,7 @@ use k8s_openapi::{
 };
 use serde_json::{Map, Value};
 
-// STUB: replace with `use super::hash::{...}` once src/replicaset/hash.rs exists.
-use stub_hash::{HashError, legacy_pod_template_hash, pod_template_hash};
-// STUB
-mod stub_hash {
-    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-    #[error("stub")]
-    pub struct HashError;
-    fn fnv(bytes: &[u8], collision_count: Option<i32>) -> String {
-        let mut h: u32 = 0x811c9dc5;
-        let mut feed = |b: u8| {
-            h ^= u32::from(b);
-            h = h.wrapping_mul(0x01000193);
-        };
-        bytes.iter().for_each(|&b| feed(b));
-        if let Some(c) = collision_count {
-            (c as u32)
-                .to_le_bytes()
-                .into_iter()
-                .chain([0; 4])
-                .for_each(&mut feed);
-        }
-        let alphabet = b"bcdfghjklmnpqrstvwxz2456789";
-        h.to_string()
-            .bytes()
-            .map(|b| alphabet[usize::from(b) % 27] as char)
-            .collect()
-    }
-    pub fn pod_template_hash(t: &serde_json::Value, c: Option<i32>) -> Result<String, HashError> {
-        Ok(fnv(t.to_string().as_bytes(), c))
-    }
-    pub fn legacy_pod_template_hash(
-        t: &serde_json::Value,
-        c: Option<i32>,
-    ) -> Result<String, HashError> {
-        Ok(fnv(format!("legacy{t}").as_bytes(), c))
-    }
-}
+use super::hash::{HashError, go_json_pod_template, legacy_pod_template_hash, pod_template_hash};
 use crate::{
     canary::intstr::{self, DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, Fenceposts},
     crd::{
@@ -631,8 +595,8 @@ fn collision_count(rollout: &Rollout) -> Option<i32> {
 ///    This covers any other hash drift (other libraries, other controller versions).
 ///
 /// A template change is detected by comparing `status.currentPodHash` with the *label* of the
-/// RS found here, so finding an RS through rule 2 or 3 restarts nothing. A hash error (a
-/// template the encoder cannot handle) skips rules 1 and 2.
+/// RS found here, so finding an RS through rule 2 or 3 restarts nothing. A template that Go
+/// could not decode (a hash error) matches nothing.
 pub fn find_new_replica_set(rollout: &Rollout, rss: &[ReplicaSet]) -> Option<usize> {
     let mut order: Vec<usize> = (0..rss.len()).collect();
     order.sort_by(|&a, &b| by_creation(&rss[a], &rss[b]));
@@ -653,10 +617,10 @@ pub fn find_new_replica_set(rollout: &Rollout, rss: &[ReplicaSet]) -> Option<usi
         return Some(i);
     }
 
-    let desired = rollout.spec.template.clone().unwrap_or_default();
+    let desired = comparable(&rollout.spec.template.clone().unwrap_or_default(), true)?;
     order.into_iter().find(|&i| {
         let live = live_template_without_injections(rollout, &rss[i]);
-        pod_template_equal_ignore_hash(&live, &desired)
+        comparable(&live, false).is_some_and(|live| live == desired)
     })
 }
 
@@ -779,25 +743,32 @@ pub fn classify(rollout: &Rollout, rss: &[ReplicaSet]) -> Roles {
 /// server). We do the same on JSON: both sides lose the hash label and the deprecated
 /// `spec.serviceAccount` (the API server mirrors `serviceAccountName` into it on the live side
 /// only); the desired side gets [`apply_pod_template_defaults`]; then both are brought to one
-/// normal form ([`semantic_normal_form`]) and compared.
+/// normal form ([`semantic_normal_form`]: Go's encoding after the decode, plus nil = empty and
+/// quantities by value) and compared. A template Go could not decode equals nothing.
 pub fn pod_template_equal_ignore_hash(live: &PodTemplateSpec, desired: &PodTemplateSpec) -> bool {
-    let prepare = |t: &PodTemplateSpec, defaults: bool| {
-        let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
-        if let Some(labels) = v
-            .pointer_mut("/metadata/labels")
-            .and_then(Value::as_object_mut)
-        {
-            labels.remove(POD_TEMPLATE_HASH);
-        }
-        if defaults {
-            apply_pod_template_defaults(&mut v);
-        }
-        if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
-            spec.remove("serviceAccount");
-        }
-        semantic_normal_form(v)
-    };
-    prepare(live, false) == prepare(desired, true)
+    match (comparable(live, false), comparable(desired, true)) {
+        (Some(live), Some(desired)) => live == desired,
+        _ => false,
+    }
+}
+
+/// One side of [`pod_template_equal_ignore_hash`], ready for `==`; `None` if Go could not
+/// decode it.
+fn comparable(template: &PodTemplateSpec, desired: bool) -> Option<Value> {
+    let mut v = serde_json::to_value(template).ok()?;
+    if let Some(labels) = v
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.remove(POD_TEMPLATE_HASH);
+    }
+    if desired {
+        apply_pod_template_defaults(&mut v);
+    }
+    if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.remove("serviceAccount");
+    }
+    semantic_normal_form(&v).ok()
 }
 
 /// Fills a pod template (as JSON) with the defaults Kubernetes v1.34 applies to a `PodTemplate`
@@ -1108,58 +1079,28 @@ fn valid_path_component(c: &str) -> bool {
 }
 
 /// Brings a pod template (as JSON) to the form in which Go's semantic equality becomes plain
-/// JSON equality: what Go would see after decoding into Kubernetes types.
+/// JSON equality: what Argo compares after decoding both sides into k8s.io/api v0.34.1 types.
 ///
-/// - `null`, empty arrays and empty maps are dropped: Go's semantic equality treats nil and
-///   empty slices and maps alike, and encodes both as absent (`omitempty`).
-/// - Empty objects under map-typed keys (`labels`, `annotations`, `nodeSelector`, resource
-///   lists, `matchLabels`, …) are dropped for the same reason, and so are empty objects under
-///   the keys of Go struct *values* (`metadata`, `spec`, container `resources`,
-///   `podAffinityTerm`, `preference`): absent and empty are the same zero struct in Go, and the
-///   API server writes `resources: {}` where users write nothing. An empty object anywhere else
-///   is a pointer to an empty struct, which Go does *not* equate with a nil pointer, so it stays
-///   (`securityContext: {}` vs. absent differ, and defaulting fills the desired side; the
-///   pod-level `spec.resources` is such a pointer).
-/// - Resource quantities (values of `limits`, `requests`, `overhead`, and `sizeLimit`,
-///   `divisor`) are replaced by their exact value rounded up to milli-units, as Go compares
-///   quantities by value after defaulting rounds them (`cpu: 0.5` equals the stored `500m`,
-///   `1024Mi` equals `1Gi`). A string that is not a quantity is kept as written.
+/// 1. The template is re-encoded exactly as Go would after that decode
+///    ([`go_json_pod_template`]): fields unknown to v0.34.1 are dropped, zero values of
+///    non-pointer `omitempty` fields and empty maps disappear (`hostNetwork: false` equals
+///    absent), struct values are always present (`resources: {}` equals absent), while a
+///    pointer to an empty struct stays distinct from a nil pointer (`securityContext: {}` is
+///    not absent, nor is `automountServiceAccountToken: false`).
+/// 2. `null` and `[]` are dropped: Go's semantic equality treats nil and empty slices alike,
+///    and the few slices without `omitempty` (`containers`, …) encode them differently.
+/// 3. Resource quantities (values of `limits`, `requests`, `overhead`, and `sizeLimit`,
+///    `divisor`) become their exact value rounded up to milli-units, since Go compares
+///    quantities by value after defaulting rounds them (`1Ki` equals `1024`; `100n` equals
+///    `1m`).
 ///
-/// Other scalars are compared as written; a zero value written explicitly (`hostNetwork: false`)
-/// therefore still differs from an absent field. That errs on the side of "different", which
-/// at worst creates a ReplicaSet, never hides a template change.
-pub fn semantic_normal_form(mut template: Value) -> Value {
-    if let Value::Object(map) = &mut template {
-        map.retain(|k, child| {
-            let empty = if k == "spec" {
-                prune_pod_spec(child)
-            } else {
-                prune(child, k)
-            };
-            !empty
-        });
-    }
-    template
+/// An error means Go could not decode the template at all.
+pub fn semantic_normal_form(template: &Value) -> Result<Value, HashError> {
+    let bytes = go_json_pod_template(template)?;
+    let mut v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    prune(&mut v, "");
+    Ok(v)
 }
-
-/// Keys whose value is a Go map, or a Go struct value, in a pod template: an empty object there
-/// equals an absent one.
-const EMPTY_EQUALS_ABSENT: [&str; 14] = [
-    "labels",
-    "annotations",
-    "nodeSelector",
-    "limits",
-    "requests",
-    "overhead",
-    "matchLabels",
-    "volumeAttributes",
-    "options",
-    "metadata",
-    "spec",
-    "resources",
-    "podAffinityTerm",
-    "preference",
-];
 
 /// Keys of resource lists (maps of quantities) in a pod template.
 const RESOURCE_LISTS: [&str; 3] = ["limits", "requests", "overhead"];
@@ -1167,19 +1108,8 @@ const RESOURCE_LISTS: [&str; 3] = ["limits", "requests", "overhead"];
 /// Keys whose value is a single quantity in a pod template.
 const QUANTITIES: [&str; 2] = ["sizeLimit", "divisor"];
 
-/// The pod spec: like [`prune`], except that its own `resources` is a pointer.
-fn prune_pod_spec(v: &mut Value) -> bool {
-    let Value::Object(map) = v else {
-        return prune(v, "spec");
-    };
-    map.retain(|k, child| {
-        let empty = prune(child, k);
-        !(empty && (k != "resources" || child.is_null()))
-    });
-    map.is_empty()
-}
-
-/// Prunes `v` (found under `key`) in place; returns whether its parent may drop it.
+/// Drops `null` and `[]` below `v` (found under `key`) and canonicalises quantities; returns
+/// whether the parent may drop `v` itself.
 fn prune(v: &mut Value, key: &str) -> bool {
     match v {
         Value::Null => true,
@@ -1189,17 +1119,13 @@ fn prune(v: &mut Value, key: &str) -> bool {
             }
             items.is_empty()
         }
+        Value::Object(map) if RESOURCE_LISTS.contains(&key) => {
+            map.values_mut().for_each(canonicalize_quantity);
+            false
+        }
         Value::Object(map) => {
-            let resource_list = RESOURCE_LISTS.contains(&key);
-            map.retain(|k, child| {
-                if resource_list {
-                    canonicalize_quantity(child);
-                    !child.is_null()
-                } else {
-                    !prune(child, k)
-                }
-            });
-            map.is_empty() && EMPTY_EQUALS_ABSENT.contains(&key)
+            map.retain(|k, child| !prune(child, k));
+            false
         }
         Value::String(_) if QUANTITIES.contains(&key) => {
             canonicalize_quantity(v);
@@ -1281,7 +1207,7 @@ fn quantity_value(s: &str) -> Option<String> {
         };
         exp10 = -3;
     }
-    while mantissa % 10 == 0 {
+    while mantissa.is_multiple_of(10) {
         mantissa /= 10;
         exp10 += 1;
     }
@@ -2040,7 +1966,7 @@ pub fn should_delay_scale_down_on_abort(
         return false;
     }
     let dynamic = canary.is_some_and(|c| c.dynamic_stable_scale == Some(true));
-    !(dynamic && !delay.explicit)
+    !dynamic || delay.explicit
 }
 
 /// The `scale-down-deadline` annotation of `rs` is set and non-empty (`HasScaleDownDeadline`).
@@ -2721,6 +2647,23 @@ mod tests {
 
     // ---- identity -------------------------------------------------------------------------------
 
+    /// The worked example of the contract (Addendum A): Argo's own unit-test template.
+    #[test]
+    fn contract_golden_hashes_find_the_new_rs() {
+        let ro = rollout(json!({}));
+        assert_eq!(hash_of(&ro), "5f78d78c4d");
+        assert_eq!(
+            legacy_pod_template_hash(&template_json(&ro), None).unwrap(),
+            "7bb4fbc896"
+        );
+        let other =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "x", "image": "x"}]}}}});
+        let v19 = rs("ro-5f78d78c4d", "5f78d78c4d", 5, other.clone());
+        let v18 = rs("ro-7bb4fbc896", "7bb4fbc896", 0, other);
+        assert_eq!(find_new_replica_set(&ro, &[v18.clone(), v19]), Some(1));
+        assert_eq!(find_new_replica_set(&ro, &[v18]), Some(0));
+    }
+
     #[test]
     fn finds_new_rs_by_v1_9_hash_label_oldest_first() {
         let ro = rollout(json!({}));
@@ -3109,17 +3052,28 @@ mod tests {
     }
 
     #[test]
-    fn normal_form_equates_nil_and_empty_but_not_nil_and_empty_pointer() {
-        let a = json!({"metadata": {"labels": {}}, "spec": {"containers": [{"name": "a", "resources": {}, "env": []}], "nodeSelector": {}}});
-        let b = json!({"spec": {"containers": [{"name": "a"}]}});
-        assert_eq!(semantic_normal_form(a), semantic_normal_form(b.clone()));
-        let pointer = json!({"spec": {"containers": [{"name": "a"}], "securityContext": {}}});
-        assert_ne!(
-            semantic_normal_form(pointer),
-            semantic_normal_form(b.clone())
-        );
-        let pod_resources = json!({"spec": {"containers": [{"name": "a"}], "resources": {}}});
-        assert_ne!(semantic_normal_form(pod_resources), semantic_normal_form(b));
+    fn normal_form_is_what_go_decodes() {
+        let nf = |v: Value| semantic_normal_form(&v).unwrap();
+        let plain = json!({"spec": {"containers": [{"name": "a"}]}});
+        let same = [
+            json!({"metadata": {"labels": {}}, "spec": {"containers": [{"name": "a", "resources": {}, "env": []}], "nodeSelector": {}}}),
+            json!({"spec": {"containers": [{"name": "a", "stdin": false, "workingDir": ""}], "hostNetwork": false}}),
+            json!({"spec": {"containers": [{"name": "a", "futureField": 1}], "futureField": {"x": 1}}}),
+            json!({"metadata": {"creationTimestamp": null}, "spec": {"containers": [{"name": "a"}], "volumes": []}}),
+        ];
+        for v in same {
+            assert_eq!(nf(v.clone()), nf(plain.clone()), "{v}");
+        }
+        let different = [
+            json!({"spec": {"containers": [{"name": "a"}], "securityContext": {}}}),
+            json!({"spec": {"containers": [{"name": "a"}], "resources": {}}}),
+            json!({"spec": {"containers": [{"name": "a"}], "automountServiceAccountToken": false}}),
+            json!({"spec": {"containers": [{"name": "a", "image": "b"}]}}),
+        ];
+        for v in different {
+            assert_ne!(nf(v.clone()), nf(plain.clone()), "{v}");
+        }
+        assert!(semantic_normal_form(&json!({"spec": {"containers": [{"name": 1}]}})).is_err());
     }
 
     #[test]
@@ -3140,14 +3094,23 @@ mod tests {
         for bad in ["", "abc", "1.2.3", "1Qi", "1e", "1e+", ".", "1 Gi"] {
             assert_eq!(q(bad), None, "{bad}");
         }
-        let a = json!({"spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "0.5", "memory": "1024Mi"}}}],
-            "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "1Gi"}}]}});
-        let b = json!({"spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}}],
-            "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "1024Mi"}}]}});
-        assert_eq!(semantic_normal_form(a), semantic_normal_form(b.clone()));
-        let c = json!({"spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": "600m", "memory": "1Gi"}}}],
-            "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "1024Mi"}}]}});
-        assert_ne!(semantic_normal_form(c), semantic_normal_form(b));
+        let nf = |v: Value| semantic_normal_form(&v).unwrap();
+        let template = |cpu: &str, memory: &str, size: &str| {
+            json!({"spec": {"containers": [{"name": "a", "resources": {"requests": {"cpu": cpu, "memory": memory}}}],
+                "volumes": [{"name": "v", "emptyDir": {"sizeLimit": size}}]}})
+        };
+        assert_eq!(
+            nf(template("0.5", "1024Mi", "1Gi")),
+            nf(template("500m", "1Gi", "1024Mi"))
+        );
+        assert_eq!(
+            nf(template("100n", "1Ki", "1k")),
+            nf(template("1m", "1024", "1000"))
+        );
+        assert_ne!(
+            nf(template("600m", "1Gi", "1Gi")),
+            nf(template("500m", "1Gi", "1Gi"))
+        );
     }
 
     // ---- ephemeral metadata ---------------------------------------------------------------------

@@ -7,7 +7,6 @@ use k8s_openapi::api::{
     core::v1::{Container, Pod, PodTemplateSpec},
 };
 use rollouts::{
-    canary::replicas::current_set_weight,
     crd::{AnalysisRun, Experiment, Rollout},
     status::phase::{client_phase, current_canary_step, max_traffic_weight},
 };
@@ -140,15 +139,28 @@ fn step(ro: &Rollout) -> Option<StepInfo> {
     })
 }
 
-/// The desired canary weight (Argo's `GetCurrentSetWeight`).
+/// The desired canary weight (Argo's `GetCurrentSetWeight`): 0 when aborted; the maximum
+/// weight without steps or past the last step; else the last `setWeight` at or before the
+/// current step, or 0.
 fn set_weight(ro: &Rollout) -> i32 {
-    let status = ro.status.as_ref();
-    current_set_weight(
-        ro.steps(),
-        status.and_then(|s| s.current_step_index),
-        status.and_then(|s| s.abort) == Some(true),
-        max_traffic_weight(ro),
-    )
+    if ro.status.as_ref().and_then(|s| s.abort) == Some(true) {
+        return 0;
+    }
+    let steps = ro.steps();
+    let index = ro
+        .status
+        .as_ref()
+        .and_then(|s| s.current_step_index)
+        .unwrap_or(0);
+    let index = usize::try_from(index).unwrap_or(0);
+    if index >= steps.len() {
+        return max_traffic_weight(ro);
+    }
+    steps[..=index]
+        .iter()
+        .rev()
+        .find_map(|s| s.set_weight)
+        .unwrap_or(0)
 }
 
 /// Images of the ReplicaSets that have pods, tagged with their roles (Argo's `Images`).

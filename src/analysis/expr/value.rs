@@ -93,17 +93,6 @@ impl EnvFn {
         })
     }
 
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            EnvFn::AsInt => "asInt",
-            EnvFn::AsFloat => "asFloat",
-            EnvFn::IsNaN => "isNaN",
-            EnvFn::IsInf => "isInf",
-            EnvFn::IsNil => "isNil",
-            EnvFn::Default => "default",
-        }
-    }
-
     /// The Go signature, as the type checker sees it.
     pub(super) fn sig(self) -> Sig {
         let (params, out) = match self {
@@ -410,10 +399,6 @@ impl Ty {
 
     pub(super) fn is_map(&self) -> bool {
         matches!(self, Ty::Map(..))
-    }
-
-    pub(super) fn is_func(&self) -> bool {
-        matches!(self, Ty::Func(_))
     }
 
     pub(super) fn is_time(&self) -> bool {

@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use crate::{
     crd::{
-        CanaryStep, CanaryStrategy, Rollout, RolloutPause, RolloutSpec, RolloutStatus, RolloutStrategy,
-        rollout::keys,
+        CanaryStep, CanaryStrategy, Rollout, RolloutPause, RolloutSpec, RolloutStatus,
+        RolloutStrategy, rollout::keys,
     },
     plan::{Action, EventIntent, EventKind, Item, Observed, Plan, PlannerConfig},
     reconcile::{hashing, replicasets},
@@ -26,7 +26,10 @@ use crate::{
 
 /// The planner clock of every test starts here.
 pub fn at(secs: i64) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc) + chrono::Duration::seconds(secs)
+    DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+        + chrono::Duration::seconds(secs)
 }
 
 pub fn time(secs: i64) -> Time {
@@ -34,20 +37,34 @@ pub fn time(secs: i64) -> Time {
 }
 
 pub fn weight(w: i32) -> CanaryStep {
-    CanaryStep { set_weight: Some(w), ..Default::default() }
+    CanaryStep {
+        set_weight: Some(w),
+        ..Default::default()
+    }
 }
 
 pub fn pause() -> CanaryStep {
-    CanaryStep { pause: Some(RolloutPause { duration: None }), ..Default::default() }
+    CanaryStep {
+        pause: Some(RolloutPause { duration: None }),
+        ..Default::default()
+    }
 }
 
 pub fn pause_secs(secs: i32) -> CanaryStep {
     use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-    CanaryStep { pause: Some(RolloutPause { duration: Some(IntOrString::Int(secs)) }), ..Default::default() }
+    CanaryStep {
+        pause: Some(RolloutPause {
+            duration: Some(IntOrString::Int(secs)),
+        }),
+        ..Default::default()
+    }
 }
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// A canary Rollout `foo` with `replicas`, `steps` (None = no steps) and image `app:v1`,
@@ -57,9 +74,15 @@ pub fn rollout(replicas: i32, steps: Option<Vec<CanaryStep>>) -> Rollout {
         "foo",
         RolloutSpec {
             replicas: Some(replicas),
-            selector: Some(LabelSelector { match_labels: Some(labels(&[("app", "foo")])), ..Default::default() }),
+            selector: Some(LabelSelector {
+                match_labels: Some(labels(&[("app", "foo")])),
+                ..Default::default()
+            }),
             template: Some(PodTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(labels(&[("app", "foo")])), ..Default::default() }),
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels(&[("app", "foo")])),
+                    ..Default::default()
+                }),
                 spec: Some(PodSpec {
                     containers: vec![Container {
                         name: "app".into(),
@@ -70,7 +93,10 @@ pub fn rollout(replicas: i32, steps: Option<Vec<CanaryStep>>) -> Rollout {
                 }),
             }),
             strategy: RolloutStrategy {
-                canary: Some(CanaryStrategy { steps, ..Default::default() }),
+                canary: Some(CanaryStrategy {
+                    steps,
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
             ..Default::default()
@@ -84,7 +110,7 @@ pub fn rollout(replicas: i32, steps: Option<Vec<CanaryStep>>) -> Rollout {
 
 /// The pod-template hash the planner computes for this rollout's template.
 pub fn hash(ro: &Rollout) -> String {
-    hashing::pod_template_hash(ro.spec.template.as_ref(), ro.status.as_ref().and_then(|s| s.collision_count))
+    hashing::pod_template_hash(ro)
 }
 
 /// Changes the container image (a new pod template) and bumps the generation, as the apiserver
@@ -102,7 +128,13 @@ pub fn bump(ro: &mut Rollout) {
 /// The ReplicaSet the controller would have created for `ro`'s current template at `revision`,
 /// created at `created` seconds, with `spec` replicas of which `available` are available (and
 /// existing/ready).
-pub fn replica_set(ro: &Rollout, revision: i64, created: i64, spec: i32, available: i32) -> ReplicaSet {
+pub fn replica_set(
+    ro: &Rollout,
+    revision: i64,
+    created: i64,
+    spec: i32,
+    available: i32,
+) -> ReplicaSet {
     let mut rs = replicasets::desired_replica_set(ro, &hash(ro), revision);
     let name = rs.metadata.name.clone().unwrap();
     rs.metadata.uid = Some(format!("uid-{name}"));
@@ -112,7 +144,10 @@ pub fn replica_set(ro: &Rollout, revision: i64, created: i64, spec: i32, availab
     rs.metadata
         .annotations
         .get_or_insert_with(BTreeMap::new)
-        .insert(keys::DESIRED_REPLICAS.into(), ro.desired_replicas().to_string());
+        .insert(
+            keys::DESIRED_REPLICAS.into(),
+            ro.desired_replicas().to_string(),
+        );
     rs.status = Some(ReplicaSetStatus {
         replicas: spec.max(available),
         ready_replicas: Some(available),
@@ -134,7 +169,10 @@ pub fn service(name: &str, selector_hash: Option<&str>, managed_by: Option<&str>
             annotations: managed_by.map(|m| labels(&[(keys::MANAGED_BY_ROLLOUTS, m)])),
             ..Default::default()
         },
-        spec: Some(ServiceSpec { selector: Some(selector), ..Default::default() }),
+        spec: Some(ServiceSpec {
+            selector: Some(selector),
+            ..Default::default()
+        }),
         status: None,
     }
 }
@@ -172,14 +210,27 @@ pub struct World {
 
 impl World {
     pub fn new(rollout: Rollout) -> Self {
-        Self { rollout, rss: Vec::new(), services: BTreeMap::new(), pods: Vec::new(), now: at(0), events: Vec::new() }
+        Self {
+            rollout,
+            rss: Vec::new(),
+            services: BTreeMap::new(),
+            pods: Vec::new(),
+            now: at(0),
+            events: Vec::new(),
+        }
     }
 
     pub fn observed(&self) -> Observed {
         let mut rss = self.rss.clone();
         rss.sort_by(|a, b| {
-            (a.metadata.creation_timestamp.as_ref().map(|t| t.0), &a.metadata.name)
-                .cmp(&(b.metadata.creation_timestamp.as_ref().map(|t| t.0), &b.metadata.name))
+            (
+                a.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                &a.metadata.name,
+            )
+                .cmp(&(
+                    b.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                    &b.metadata.name,
+                ))
         });
         Observed {
             rollout: self.rollout.clone(),
@@ -219,7 +270,12 @@ impl World {
             Action::CreateReplicaSet(rs) => {
                 let mut rs = (**rs).clone();
                 let name = rs.metadata.name.clone().unwrap();
-                assert!(self.rss.iter().all(|r| r.metadata.name.as_deref() != Some(&name)), "create of existing {name}");
+                assert!(
+                    self.rss
+                        .iter()
+                        .all(|r| r.metadata.name.as_deref() != Some(&name)),
+                    "create of existing {name}"
+                );
                 rs.metadata.uid = Some(format!("uid-{name}"));
                 rs.metadata.creation_timestamp = Some(k8s_time(self.now));
                 rs.metadata.resource_version = Some("1".into());
@@ -228,27 +284,48 @@ impl World {
             }
             Action::UpdateReplicaSet(rs) => {
                 let name = rs.metadata.name.clone().unwrap();
-                let existing = self.rss.iter_mut().find(|r| r.metadata.name.as_deref() == Some(&name)).expect("update of a missing ReplicaSet");
-                assert_eq!(existing.metadata.resource_version, rs.metadata.resource_version, "stale update of {name}");
+                let existing = self
+                    .rss
+                    .iter_mut()
+                    .find(|r| r.metadata.name.as_deref() == Some(&name))
+                    .expect("update of a missing ReplicaSet");
+                assert_eq!(
+                    existing.metadata.resource_version, rs.metadata.resource_version,
+                    "stale update of {name}"
+                );
                 let status = existing.status.clone();
                 *existing = (**rs).clone();
                 existing.status = status;
-                let next: u64 = existing.metadata.resource_version.as_deref().unwrap_or("0").parse::<u64>().unwrap() + 1;
+                let next: u64 = existing
+                    .metadata
+                    .resource_version
+                    .as_deref()
+                    .unwrap_or("0")
+                    .parse::<u64>()
+                    .unwrap()
+                    + 1;
                 existing.metadata.resource_version = Some(next.to_string());
             }
-            Action::DeleteReplicaSet { name } => self.rss.retain(|r| r.metadata.name.as_deref() != Some(name)),
+            Action::DeleteReplicaSet { name } => self
+                .rss
+                .retain(|r| r.metadata.name.as_deref() != Some(name)),
             Action::PatchRollout(patch) | Action::PatchRolloutStatus(patch) => {
                 let mut value = serde_json::to_value(&self.rollout).unwrap();
                 apply_merge_patch(&mut value, patch);
                 self.rollout = serde_json::from_value(value).unwrap();
             }
             Action::PatchService { name, patch } => {
-                let svc = self.services.get_mut(name).expect("patch of a missing Service");
+                let svc = self
+                    .services
+                    .get_mut(name)
+                    .expect("patch of a missing Service");
                 let mut value = serde_json::to_value(&*svc).unwrap();
                 apply_merge_patch(&mut value, patch);
                 *svc = serde_json::from_value(value).unwrap();
             }
-            Action::EvictPod { name } => self.pods.retain(|p| p.metadata.name.as_deref() != Some(name)),
+            Action::EvictPod { name } => self
+                .pods
+                .retain(|p| p.metadata.name.as_deref() != Some(name)),
             other => panic!("unexpected action {other:?}"),
         }
     }
@@ -279,7 +356,10 @@ impl World {
                 return plans;
             }
         }
-        panic!("no rest after {max} reconciles: last plan {:?}", plans.last());
+        panic!(
+            "no rest after {max} reconciles: last plan {:?}",
+            plans.last()
+        );
     }
 
     pub fn advance(&mut self, secs: i64) {
@@ -293,11 +373,17 @@ impl World {
     /// The ReplicaSet for the rollout's current template.
     pub fn current_rs(&self) -> &ReplicaSet {
         let h = hash(&self.rollout);
-        self.rss.iter().find(|rs| replicasets::pod_hash(rs) == h).expect("current ReplicaSet")
+        self.rss
+            .iter()
+            .find(|rs| replicasets::pod_hash(rs) == h)
+            .expect("current ReplicaSet")
     }
 
     pub fn rs_named(&self, name: &str) -> &ReplicaSet {
-        self.rss.iter().find(|rs| rs.metadata.name.as_deref() == Some(name)).expect("ReplicaSet")
+        self.rss
+            .iter()
+            .find(|rs| rs.metadata.name.as_deref() == Some(name))
+            .expect("ReplicaSet")
     }
 
     /// `(spec.replicas)` of the ReplicaSet named `name`.
@@ -311,24 +397,42 @@ impl World {
             .conditions
             .iter()
             .flatten()
-            .map(|c| (c.type_.clone(), c.status.clone(), c.reason.clone(), c.message.clone()))
+            .map(|c| {
+                (
+                    c.type_.clone(),
+                    c.status.clone(),
+                    c.reason.clone(),
+                    c.message.clone(),
+                )
+            })
             .collect()
     }
 
     pub fn phase(&self) -> (String, String) {
         let s = self.status();
-        (s.phase.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(), s.message.clone().unwrap_or_default())
+        (
+            s.phase
+                .as_ref()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
+            s.message.clone().unwrap_or_default(),
+        )
     }
 }
 
 /// The events of a plan as `(reason, message)`.
 pub fn events(plan: &Plan) -> Vec<(String, String)> {
-    plan.events().map(|e| (e.reason.clone(), e.message.clone())).collect()
+    plan.events()
+        .map(|e| (e.reason.clone(), e.message.clone()))
+        .collect()
 }
 
 /// Reasons of the Warning events of a plan.
 pub fn warnings(plan: &Plan) -> Vec<String> {
-    plan.events().filter(|e| e.kind == EventKind::Warning).map(|e| e.reason.clone()).collect()
+    plan.events()
+        .filter(|e| e.kind == EventKind::Warning)
+        .map(|e| e.reason.clone())
+        .collect()
 }
 
 /// A one-line summary of every item, in order, for asserting the shape of a plan.
@@ -337,7 +441,9 @@ pub fn shape(plan: &Plan) -> Vec<String> {
         .iter()
         .map(|item| match item {
             Item::Event(e) => format!("event {}", e.reason),
-            Item::Act(Action::CreateReplicaSet(rs)) => format!("create {}", rs.metadata.name.as_deref().unwrap_or("")),
+            Item::Act(Action::CreateReplicaSet(rs)) => {
+                format!("create {}", rs.metadata.name.as_deref().unwrap_or(""))
+            }
             Item::Act(Action::UpdateReplicaSet(rs)) => format!(
                 "update {} replicas={}",
                 rs.metadata.name.as_deref().unwrap_or(""),
@@ -367,7 +473,10 @@ pub fn status_patches(plan: &Plan) -> Vec<Value> {
 pub fn scaled(plan: &Plan) -> Vec<(String, i32)> {
     plan.actions()
         .filter_map(|a| match a {
-            Action::UpdateReplicaSet(rs) => Some((rs.metadata.name.clone().unwrap(), rs.spec.as_ref().unwrap().replicas.unwrap())),
+            Action::UpdateReplicaSet(rs) => Some((
+                rs.metadata.name.clone().unwrap(),
+                rs.spec.as_ref().unwrap().replicas.unwrap(),
+            )),
             _ => None,
         })
         .collect()
@@ -383,8 +492,4 @@ pub fn healthy_world(replicas: i32, steps: Option<Vec<CanaryStep>>) -> World {
     let mut world = World::new(rollout(replicas, steps));
     world.run_to_rest(10);
     world
-}
-
-pub fn status_of(ro: &Rollout) -> RolloutStatus {
-    ro.status.clone().unwrap_or_default()
 }

@@ -1,0 +1,444 @@
+//! Prometheus metrics with Argo Rollouts' names and labels, and the `/metrics` and `/healthz`
+//! endpoints.
+//!
+//! Cardinality is bounded: the only unbounded label values are namespace/name of live objects.
+//! Per-rollout series of rollouts that no longer exist are dropped at the next scrape (Argo keeps
+//! them forever, one of the slow leaks users report), and API request counters carry no object
+//! labels.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use kube::{ResourceExt, runtime::reflector::Store};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+use crate::crd::Rollout;
+
+/// `rollout_reconcile` histogram buckets, as Argo's.
+const BUCKETS: [f64; 5] = [0.01, 0.15, 0.25, 0.5, 1.0];
+
+#[derive(Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// Counters and histograms updated by the controller; gauges are computed at scrape time.
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    reconcile: BTreeMap<(String, String), Histogram>,
+    reconcile_errors: BTreeMap<(String, String), u64>,
+    events: BTreeMap<(String, String, String, String), u64>,
+    requests: BTreeMap<(String, String, String), u64>,
+}
+
+impl Metrics {
+    pub fn observe_reconcile(&self, ns: &str, name: &str, took: Duration) {
+        let mut inner = self.inner.lock().unwrap();
+        let h = inner.reconcile.entry((ns.into(), name.into())).or_default();
+        let secs = took.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                h.counts[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += secs;
+    }
+
+    pub fn reconcile_error(&self, ns: &str, name: &str) {
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .reconcile_errors
+            .entry((ns.into(), name.into()))
+            .or_default() += 1;
+    }
+
+    pub fn event(&self, ns: &str, name: &str, type_: &str, reason: &str) {
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .events
+            .entry((ns.into(), name.into(), type_.into(), reason.into()))
+            .or_default() += 1;
+    }
+
+    /// One API write: kind, verb and HTTP status code (no object labels).
+    pub fn request(&self, kind: &str, verb: &str, code: u16) {
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .requests
+            .entry((kind.into(), verb.into(), code.to_string()))
+            .or_default() += 1;
+    }
+
+    /// Total reconciles observed, for tests and benchmarks.
+    pub fn reconciles(&self) -> u64 {
+        self.inner
+            .lock()
+            .unwrap()
+            .reconcile
+            .values()
+            .map(|h| h.count)
+            .sum()
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self, rollouts: &[Arc<Rollout>]) -> String {
+        let mut out = String::new();
+        let live: std::collections::BTreeSet<(String, String)> = rollouts
+            .iter()
+            .map(|r| (r.namespace().unwrap_or_default(), r.name_any()))
+            .collect();
+        let mut inner = self.inner.lock().unwrap();
+        inner.reconcile.retain(|k, _| live.contains(k));
+        inner.reconcile_errors.retain(|k, _| live.contains(k));
+        inner
+            .events
+            .retain(|(ns, n, _, _), _| live.contains(&(ns.clone(), n.clone())));
+
+        header(
+            &mut out,
+            "argo_rollouts_controller_info",
+            "gauge",
+            "Running Argo-rollouts version",
+        );
+        let _ = writeln!(
+            out,
+            "argo_rollouts_controller_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+
+        for (name, help) in [
+            ("rollout_info", "Information about rollout."),
+            (
+                "rollout_info_replicas_available",
+                "The number of available replicas per rollout.",
+            ),
+            (
+                "rollout_info_replicas_unavailable",
+                "The number of unavailable replicas per rollout.",
+            ),
+            (
+                "rollout_info_replicas_desired",
+                "The number of desired replicas per rollout.",
+            ),
+            (
+                "rollout_info_replicas_updated",
+                "The number of updated replicas per rollout.",
+            ),
+        ] {
+            header(&mut out, name, "gauge", help);
+            for ro in rollouts {
+                let (ns, n) = (ro.namespace().unwrap_or_default(), ro.name_any());
+                let s = ro.status.clone().unwrap_or_default();
+                let (strategy, router) = strategy_and_router(ro);
+                let value = match name {
+                    "rollout_info" => {
+                        let _ = writeln!(
+                            out,
+                            "rollout_info{{namespace=\"{}\",name=\"{}\",strategy=\"{strategy}\",traffic_router=\"{router}\",phase=\"{}\"}} 1",
+                            esc(&ns),
+                            esc(&n),
+                            metric_phase(ro)
+                        );
+                        continue;
+                    }
+                    "rollout_info_replicas_available" => s.available_replicas.unwrap_or(0),
+                    "rollout_info_replicas_unavailable" => {
+                        s.replicas.unwrap_or(0) - s.available_replicas.unwrap_or(0)
+                    }
+                    "rollout_info_replicas_desired" => ro.desired_replicas(),
+                    _ => s.updated_replicas.unwrap_or(0),
+                };
+                let _ = writeln!(
+                    out,
+                    "{name}{{namespace=\"{}\",name=\"{}\"}} {value}",
+                    esc(&ns),
+                    esc(&n)
+                );
+            }
+        }
+
+        header(
+            &mut out,
+            "rollout_reconcile",
+            "histogram",
+            "Rollout reconciliation performance.",
+        );
+        for ((ns, n), h) in &inner.reconcile {
+            let labels = format!("namespace=\"{}\",name=\"{}\"", esc(ns), esc(n));
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "rollout_reconcile_bucket{{{labels},le=\"{bound}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "rollout_reconcile_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(out, "rollout_reconcile_sum{{{labels}}} {}", h.sum);
+            let _ = writeln!(out, "rollout_reconcile_count{{{labels}}} {}", h.count);
+        }
+        header(
+            &mut out,
+            "rollout_reconcile_error",
+            "counter",
+            "Error occurring during the rollout",
+        );
+        for ((ns, n), v) in &inner.reconcile_errors {
+            let _ = writeln!(
+                out,
+                "rollout_reconcile_error{{namespace=\"{}\",name=\"{}\"}} {v}",
+                esc(ns),
+                esc(n)
+            );
+        }
+        header(
+            &mut out,
+            "rollout_events_total",
+            "counter",
+            "Count of rollout events",
+        );
+        for ((ns, n, t, r), v) in &inner.events {
+            let _ = writeln!(
+                out,
+                "rollout_events_total{{namespace=\"{}\",name=\"{}\",type=\"{t}\",reason=\"{}\"}} {v}",
+                esc(ns),
+                esc(n),
+                esc(r)
+            );
+        }
+        header(
+            &mut out,
+            "controller_clientset_k8s_request_total",
+            "counter",
+            "Number of kubernetes write requests executed by the controller.",
+        );
+        for ((kind, verb, code), v) in &inner.requests {
+            let _ = writeln!(
+                out,
+                "controller_clientset_k8s_request_total{{kind=\"{kind}\",verb=\"{verb}\",status_code=\"{code}\"}} {v}"
+            );
+        }
+        out
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// `strategy` and `traffic_router` labels, as Argo derives them.
+pub fn strategy_and_router(ro: &Rollout) -> (&'static str, &'static str) {
+    if ro.spec.strategy.blue_green.is_some() {
+        return ("blueGreen", "");
+    }
+    let Some(canary) = &ro.spec.strategy.canary else {
+        return ("none", "");
+    };
+    let Some(tr) = &canary.traffic_routing else {
+        return ("canary", "");
+    };
+    // Later matches win, as in Argo's sequence of ifs.
+    let mut router = "";
+    for (present, name) in [
+        (tr.alb.is_some(), "ALB"),
+        (tr.ambassador.is_some(), "Ambassador"),
+        (tr.istio.is_some(), "Istio"),
+        (tr.nginx.is_some(), "Nginx"),
+        (tr.smi.is_some(), "SMI"),
+        (tr.app_mesh.is_some(), "AppMesh"),
+    ] {
+        if present {
+            router = name;
+        }
+    }
+    ("canary", router)
+}
+
+/// The `phase` label of `rollout_info`, derived from conditions as Argo does.
+pub fn metric_phase(ro: &Rollout) -> &'static str {
+    let conditions = ro
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or(&[]);
+    if conditions.iter().any(|c| c.type_ == "InvalidSpec") {
+        return "InvalidSpec";
+    }
+    match conditions
+        .iter()
+        .find(|c| c.type_ == "Progressing")
+        .map(|c| c.reason.as_str())
+    {
+        Some("NewReplicaSetAvailable") => "Completed",
+        Some("RolloutPaused") => "Paused",
+        Some("ReplicaSetCreateError") => "Error",
+        Some("ProgressDeadlineExceeded") => "Timeout",
+        Some("RolloutAborted") => "Abort",
+        _ => "Progressing",
+    }
+}
+
+/// Serves `/metrics` on `port` (0 picks a free port; the address is logged).
+pub async fn serve_metrics(
+    metrics: Arc<Metrics>,
+    rollouts: Store<Rollout>,
+    port: u16,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(("0.0.0.0", port)).await?;
+    tracing::info!(address = %listener.local_addr()?, "serving /metrics");
+    accept(listener, move |path| match path {
+        "/metrics" => Some((
+            "text/plain; version=0.0.4",
+            metrics.render(&rollouts.state()),
+        )),
+        _ => None,
+    })
+    .await;
+    Ok(())
+}
+
+/// Serves `/healthz` on `port` from process start, also while waiting for the lease.
+pub async fn serve_healthz(port: u16) -> std::io::Result<()> {
+    let listener = TcpListener::bind(("0.0.0.0", port)).await?;
+    tracing::info!(address = %listener.local_addr()?, "serving /healthz");
+    accept(listener, |path| match path {
+        "/healthz" => Some(("text/plain", "ok".to_string())),
+        _ => None,
+    })
+    .await;
+    Ok(())
+}
+
+/// A minimal HTTP/1.1 responder for GET probes and scrapes: one request per connection.
+async fn accept<F>(listener: TcpListener, route: F)
+where
+    F: Fn(&str) -> Option<(&'static str, String)> + Send + Sync + 'static,
+{
+    let route = Arc::new(route);
+    loop {
+        let Ok((mut sock, _)) = listener.accept().await else {
+            continue;
+        };
+        let route = route.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            let mut len = 0;
+            // Read until the end of the request head (or give up on an oversized head).
+            while len < buf.len() {
+                match tokio::time::timeout(Duration::from_secs(5), sock.read(&mut buf[len..])).await
+                {
+                    Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
+                    Ok(Ok(n)) => len += n,
+                }
+                if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            let head = String::from_utf8_lossy(&buf[..len]);
+            let mut parts = head.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let path = path.split('?').next().unwrap_or("");
+            let (status, ctype, body) = match (method, route(path)) {
+                ("GET", Some((ctype, body))) => ("200 OK", ctype, body),
+                ("GET", None) => ("404 Not Found", "text/plain", "not found\n".to_string()),
+                _ => (
+                    "405 Method Not Allowed",
+                    "text/plain",
+                    "method not allowed\n".to_string(),
+                ),
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(response.as_bytes()).await;
+            let _ = sock.shutdown().await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rollout(ns: &str, name: &str, yaml_status: serde_json::Value) -> Arc<Rollout> {
+        Arc::new(
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {"replicas": 3, "strategy": {"canary": {"trafficRouting": {"nginx": {"stableIngress": "x"}}}}},
+                "status": yaml_status,
+            }))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn rollout_info_has_argo_labels_and_phase_from_conditions() {
+        let m = Metrics::default();
+        let ro = rollout(
+            "ns",
+            "web",
+            serde_json::json!({"replicas": 3, "availableReplicas": 2, "updatedReplicas": 1,
+                "conditions": [{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "",
+                                "lastUpdateTime": "2026-01-01T00:00:00Z", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}),
+        );
+        let text = m.render(&[ro]);
+        assert!(text.contains(
+            "rollout_info{namespace=\"ns\",name=\"web\",strategy=\"canary\",traffic_router=\"Nginx\",phase=\"Completed\"} 1"
+        ));
+        assert!(text.contains("rollout_info_replicas_available{namespace=\"ns\",name=\"web\"} 2"));
+        assert!(
+            text.contains("rollout_info_replicas_unavailable{namespace=\"ns\",name=\"web\"} 1")
+        );
+        assert!(text.contains("rollout_info_replicas_desired{namespace=\"ns\",name=\"web\"} 3"));
+        assert!(text.contains("rollout_info_replicas_updated{namespace=\"ns\",name=\"web\"} 1"));
+    }
+
+    #[test]
+    fn series_of_deleted_rollouts_are_dropped() {
+        let m = Metrics::default();
+        m.observe_reconcile("ns", "gone", Duration::from_millis(5));
+        m.observe_reconcile("ns", "web", Duration::from_millis(200));
+        m.event("ns", "gone", "Normal", "RolloutCompleted");
+        let text = m.render(&[rollout("ns", "web", serde_json::json!({}))]);
+        assert!(!text.contains("name=\"gone\""), "{text}");
+        assert!(
+            text.contains("rollout_reconcile_bucket{namespace=\"ns\",name=\"web\",le=\"0.25\"} 1")
+        );
+        assert!(
+            text.contains("rollout_reconcile_bucket{namespace=\"ns\",name=\"web\",le=\"0.15\"} 0")
+        );
+        assert!(text.contains("rollout_reconcile_count{namespace=\"ns\",name=\"web\"} 1"));
+    }
+}
