@@ -10,13 +10,15 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use futures::StreamExt;
-use k8s_openapi::api::{apps::v1::ReplicaSet, core::v1::Service};
+use k8s_openapi::api::{
+    apps::v1::ReplicaSet,
+    core::v1::{Pod, Service},
+};
 use kube::{
     Api, Client, Resource, ResourceExt,
     runtime::{
         Controller, WatchStreamExt,
         controller::Action as RequeueAction,
-        events::{Recorder, Reporter},
         reflector::{self, ObjectRef, Store},
         watcher,
     },
@@ -49,12 +51,13 @@ pub struct Settings {
 /// Shared state of all reconciles.
 pub struct Context {
     pub client: Client,
-    pub recorder: Recorder,
+    pub recorder: crate::events::EventRecorder,
     pub settings: Settings,
     replica_sets: Store<ReplicaSet>,
     services: Store<Service>,
     analysis_runs: Store<AnalysisRun>,
     experiments: Store<Experiment>,
+    pods: Store<Pod>,
     written: WriteBack,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -212,13 +215,33 @@ impl Context {
             .filter(|ex| controlled_by(&***ex, &rollout))
             .map(|ex| (**ex).clone())
             .collect();
+        // Pods of our ReplicaSets (restarts evict them).
+        let rs_uids: std::collections::BTreeSet<&str> = replica_sets
+            .iter()
+            .filter(|rs| controlled_by(*rs, &rollout))
+            .filter_map(|rs| rs.metadata.uid.as_deref())
+            .collect();
+        let pods = self
+            .pods
+            .state()
+            .iter()
+            .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
+            .filter(|p| {
+                p.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|o| rs_uids.contains(o.uid.as_str()))
+            })
+            .map(|p| (**p).clone())
+            .collect();
         Observed {
             rollout,
             replica_sets,
             services,
             analysis_runs,
             experiments,
-            pods: vec![],
+            pods,
             now: Utc::now(),
             config: PlannerConfig {
                 resync: self.settings.resync,
@@ -348,18 +371,28 @@ pub async fn run(
     .default_backoff()
     .touched_objects();
 
-    let reporter = Reporter {
-        controller: "rollouts-controller".into(),
-        instance: None,
-    };
+    // Pods of rollout ReplicaSets only (they carry the hash label); read for restarts, never a trigger.
+    let (pod_store, pod_writer) = reflector::store::<Pod>();
+    let pod_config = watcher::Config::default()
+        .labels(keys::POD_TEMPLATE_HASH)
+        .any_semantic();
+    let pod_stream = reflector::reflector(
+        pod_writer,
+        watcher(scoped(&client, &settings.namespace), pod_config),
+    )
+    .default_backoff()
+    .touched_objects();
+    tokio::spawn(pod_stream.for_each(|_| async {}));
+
     let ctx = Arc::new(Context {
         client: client.clone(),
-        recorder: Recorder::new(client.clone(), reporter),
+        recorder: crate::events::EventRecorder::new(client.clone()),
         settings: settings.clone(),
         replica_sets: rs_store,
         services: svc_store,
         analysis_runs: ar_store,
         experiments: ex_store,
+        pods: pod_store,
         written: WriteBack::default(),
         metrics: Arc::new(crate::metrics::Metrics::default()),
     });

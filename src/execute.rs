@@ -8,7 +8,6 @@ use k8s_openapi::api::{
 use kube::{
     Api, Resource, ResourceExt,
     api::{DeleteParams, EvictParams, Patch, PatchParams, PostParams},
-    runtime::events::{Event, EventType},
 };
 use tracing::{debug, info};
 
@@ -96,17 +95,11 @@ pub async fn apply(ctx: &Context, rollout: &Rollout, plan: &Plan) -> Result<(), 
                 };
                 ctx.metrics
                     .event(&ns, &rollout.name_any(), type_, &ev.reason);
-                let event = Event {
-                    type_: match ev.kind {
-                        EventKind::Normal => EventType::Normal,
-                        EventKind::Warning => EventType::Warning,
-                    },
-                    reason: ev.reason.clone(),
-                    note: Some(ev.message.clone()),
-                    action: ev.reason.clone(),
-                    secondary: None,
-                };
-                if let Err(e) = ctx.recorder.publish(&event, &reference).await {
+                if let Err(e) = ctx
+                    .recorder
+                    .publish(&reference, type_, &ev.reason, &ev.message)
+                    .await
+                {
                     tracing::warn!(error = %e, reason = %ev.reason, "cannot record event");
                 }
             }

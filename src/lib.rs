@@ -8,6 +8,7 @@ pub mod bluegreen;
 pub mod canary;
 pub mod controller;
 pub mod crd;
+pub mod events;
 pub mod execute;
 pub mod leader;
 pub mod metrics;

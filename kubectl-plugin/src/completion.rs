@@ -91,7 +91,11 @@ fn bash(bin: &str, nodes: &[Node]) -> String {
     s.push_str("        word=\"${COMP_WORDS[i]}\"\n");
     s.push_str("        [[ \"$word\" == -* ]] && continue\n");
     s.push_str("        case \"${path:+$path }$word\" in\n");
-    let paths: Vec<&str> = nodes.iter().map(|n| n.path.as_str()).filter(|p| !p.is_empty()).collect();
+    let paths: Vec<&str> = nodes
+        .iter()
+        .map(|n| n.path.as_str())
+        .filter(|p| !p.is_empty())
+        .collect();
     for p in &paths {
         let _ = writeln!(s, "            \"{p}\") path=\"{p}\" ;;");
     }
@@ -106,7 +110,12 @@ fn bash(bin: &str, nodes: &[Node]) -> String {
             .chain(&n.flags)
             .map(String::as_str)
             .collect();
-        let _ = writeln!(s, "        \"{}\") words=\"{}\" ;;", n.path, words.join(" "));
+        let _ = writeln!(
+            s,
+            "        \"{}\") words=\"{}\" ;;",
+            n.path,
+            words.join(" ")
+        );
     }
     s.push_str("    esac\n");
     s.push_str("    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n");
@@ -127,7 +136,11 @@ fn fish(bin: &str, nodes: &[Node]) -> String {
     s.push_str("        string match -q -- '-*' $w; and continue\n");
     s.push_str("        if test -z \"$path\"\n            set candidate $w\n        else\n            set candidate \"$path $w\"\n        end\n");
     s.push_str("        switch $candidate\n");
-    let paths: Vec<&str> = nodes.iter().map(|n| n.path.as_str()).filter(|p| !p.is_empty()).collect();
+    let paths: Vec<&str> = nodes
+        .iter()
+        .map(|n| n.path.as_str())
+        .filter(|p| !p.is_empty())
+        .collect();
     let _ = writeln!(
         s,
         "            case {}\n                set path $candidate",
@@ -197,10 +210,15 @@ mod tests {
     fn scripts_list_commands_and_flags() {
         let cmd = crate::cli::Cli::command();
         let bash = generate(&cmd, "kubectl-argo-rollouts", Shell::Bash);
-        assert!(bash.contains("complete -o default -F __kubectl_argo_rollouts_complete kubectl-argo-rollouts"));
+        assert!(bash.contains(
+            "complete -o default -F __kubectl_argo_rollouts_complete kubectl-argo-rollouts"
+        ));
         assert!(bash.contains("\"get rollout\") path=\"get rollout\""));
         assert!(bash.contains("--full"));
-        assert!(!bash.contains("--skip-all-steps"), "deprecated flags stay hidden");
+        assert!(
+            !bash.contains("--skip-all-steps"),
+            "deprecated flags stay hidden"
+        );
         let zsh = generate(&cmd, "kubectl-argo-rollouts", Shell::Zsh);
         assert!(zsh.starts_with("#compdef kubectl-argo-rollouts"));
         let fish = generate(&cmd, "kubectl-argo-rollouts", Shell::Fish);

@@ -134,7 +134,11 @@ mod tests {
             (9 * 365 * 24 * 3600, "9y"),
         ];
         for (seconds, want) in cases {
-            assert_eq!(human_duration(Duration::seconds(seconds)), want, "{seconds}");
+            assert_eq!(
+                human_duration(Duration::seconds(seconds)),
+                want,
+                "{seconds}"
+            );
         }
     }
 

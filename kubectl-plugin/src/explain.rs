@@ -43,8 +43,8 @@ pub struct Reason {
     /// `Healthy`, `SpecNotObserved`, `Unpausing`, `InvalidSpec`, `Aborted`,
     /// `ProgressDeadlineExceeded`, `ManuallyPaused`, `PausedAtStep`, `BlueGreenPause`,
     /// `InconclusiveAnalysis`, `InconclusiveExperiment`, `Restarting`, `WaitingForPods`,
-    /// `AnalysisRunning`, `ExperimentRunning`, `StableUnhealthy`, `WaitingForCutover`,
-    /// `Progressing`.
+    /// `PodsNotReady`, `AnalysisRunning`, `ExperimentRunning`, `StableUnhealthy`,
+    /// `WaitingForCutover`, `Paused`, `Progressing`.
     pub code: String,
     pub text: String,
 }
@@ -75,10 +75,7 @@ impl Builder<'_> {
     }
 
     fn step(&mut self, args: &str, effect: &str) {
-        let command = format!(
-            "kubectl argo rollouts {args} -n {}",
-            self.info.namespace
-        );
+        let command = format!("kubectl argo rollouts {args} -n {}", self.info.namespace);
         if self.next.iter().all(|n| n.command != command) {
             self.next.push(NextStep {
                 command,
@@ -121,6 +118,13 @@ fn diagnose(b: &mut Builder<'_>) {
     let status = ro.status.clone().unwrap_or_default();
     let name = b.name().to_string();
 
+    if status.observed_generation.is_none() {
+        b.reason(
+            "SpecNotObserved",
+            "The controller has not reported any status for this rollout yet. If this lasts, check that the rollouts controller is running and handles this namespace.".into(),
+        );
+        return;
+    }
     if !is_generation_observed(ro) {
         b.reason(
             "SpecNotObserved",
@@ -141,7 +145,10 @@ fn diagnose(b: &mut Builder<'_>) {
     }
 
     let conditions = status.conditions.clone().unwrap_or_default();
-    if let Some(invalid) = conditions.iter().find(|c| c.type_ == condition::INVALID_SPEC) {
+    if let Some(invalid) = conditions
+        .iter()
+        .find(|c| c.type_ == condition::INVALID_SPEC)
+    {
         b.blocked = true;
         b.reason(
             "InvalidSpec",
@@ -232,17 +239,16 @@ fn diagnose(b: &mut Builder<'_>) {
                     .unwrap_or_else(|| "the current experiment".into());
                 b.reason(
                     "InconclusiveExperiment",
-                    format!("Experiment {exp} ended Inconclusive; the rollout waits for a decision."),
+                    format!(
+                        "Experiment {exp} ended Inconclusive; the rollout waits for a decision."
+                    ),
                 );
                 b.step(&format!("promote {name}"), "accept the result and continue");
                 b.step(&format!("abort {name}"), "go back to the stable version");
             }
             other => {
                 b.blocked = true;
-                b.reason(
-                    "Paused",
-                    format!("The rollout is paused ({other})."),
-                );
+                b.reason("Paused", format!("The rollout is paused ({other})."));
                 b.step(&format!("promote {name}"), "resume the rollout");
             }
         }
@@ -273,7 +279,12 @@ fn aborted(b: &mut Builder<'_>, conditions: &[RolloutCondition]) {
         .info
         .revisions
         .first()
-        .map(|r| r.analysis_runs.iter().filter(|a| a.status == "Failed" || a.status == "Error").collect())
+        .map(|r| {
+            r.analysis_runs
+                .iter()
+                .filter(|a| a.status == "Failed" || a.status == "Error")
+                .collect()
+        })
         .unwrap_or_default();
     for run in failed {
         let _ = write!(
@@ -288,7 +299,10 @@ fn aborted(b: &mut Builder<'_>, conditions: &[RolloutCondition]) {
         );
     }
     b.reason("Aborted", text);
-    b.step(&format!("retry rollout {name}"), "try the same update again");
+    b.step(
+        &format!("retry rollout {name}"),
+        "try the same update again",
+    );
     b.step(
         &format!("undo {name}"),
         "set the template back to the previous revision",
@@ -362,14 +376,13 @@ fn blue_green_pause(b: &mut Builder<'_>, since: DateTime<Utc>) {
         .find(|rs| rs.preview)
         .map(|rs| format!(" (preview ReplicaSet {})", rs.name))
         .unwrap_or_default();
-    let auto = b
-        .ro
-        .spec
-        .strategy
-        .blue_green
-        .as_ref()
-        .and_then(|bg| bg.auto_promotion_seconds)
-        .filter(|s| *s > 0);
+    let auto =
+        b.ro.spec
+            .strategy
+            .blue_green
+            .as_ref()
+            .and_then(|bg| bg.auto_promotion_seconds)
+            .filter(|s| *s > 0);
     match auto {
         Some(seconds) => {
             let left = since + chrono::Duration::seconds(i64::from(seconds)) - b.now;
@@ -389,7 +402,10 @@ fn blue_green_pause(b: &mut Builder<'_>, since: DateTime<Utc>) {
             );
         }
     }
-    b.step(&format!("promote {name}"), "switch the active service to the new version");
+    b.step(
+        &format!("promote {name}"),
+        "switch the active service to the new version",
+    );
     b.step(&format!("abort {name}"), "discard the new version");
 }
 
@@ -455,7 +471,11 @@ fn pod_problems(b: &mut Builder<'_>, rs: Option<&ReplicaSetInfo>) {
             format!(
                 "pod {} is {} ({}/{} containers ready{})",
                 p.name,
-                if p.status.is_empty() { "unknown" } else { &p.status },
+                if p.status.is_empty() {
+                    "unknown"
+                } else {
+                    &p.status
+                },
                 p.ready_containers,
                 p.total_containers,
                 if p.restarts > 0 {
@@ -476,7 +496,7 @@ fn pod_problems(b: &mut Builder<'_>, rs: Option<&ReplicaSetInfo>) {
         String::new()
     };
     b.reason(
-        "WaitingForPods",
+        "PodsNotReady",
         format!("ReplicaSet {}: {shown}{more}.", rs.name),
     );
 }
@@ -508,7 +528,11 @@ fn progressing_reasons(b: &mut Builder<'_>) {
             format!(
                 "Waiting for analysis run {} ({}) of the current step.",
                 run.name,
-                if run.status.as_str().is_empty() { "Pending" } else { run.status.as_str() }
+                if run.status.as_str().is_empty() {
+                    "Pending"
+                } else {
+                    run.status.as_str()
+                }
             ),
         );
         b.step(&format!("promote {name}"), "skip the analysis step");
@@ -619,4 +643,382 @@ pub fn render(e: &Explanation) -> String {
         out.push_str("\nNothing to do: it moves on by itself.\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{info::rollout_info, testing::*};
+
+    fn explained(
+        ro: &Rollout,
+        rs: &[k8s_openapi::api::apps::v1::ReplicaSet],
+        pods: &[k8s_openapi::api::core::v1::Pod],
+        runs: &[rollouts::crd::AnalysisRun],
+    ) -> Explanation {
+        let info = rollout_info(ro, rs, pods, &[], runs, None);
+        explain(ro, &info, now())
+    }
+
+    fn codes(e: &Explanation) -> Vec<&str> {
+        e.reasons.iter().map(|r| r.code.as_str()).collect()
+    }
+
+    fn commands(e: &Explanation) -> Vec<&str> {
+        e.next_steps.iter().map(|n| n.command.as_str()).collect()
+    }
+
+    fn canary(patch: serde_json::Value) -> Rollout {
+        rollout(
+            "guestbook",
+            "shop",
+            merged(
+                json!({"spec": {"replicas": 5, "strategy": {"canary": {"steps": [
+                    {"setWeight": 20}, {"pause": {}}, {"setWeight": 50}, {"pause": {"duration": "10m"}}
+                ]}}}}),
+                patch,
+            ),
+        )
+    }
+
+    fn pause_condition(reason: &str, start: &str) -> serde_json::Value {
+        json!([{"reason": reason, "startTime": start}])
+    }
+
+    #[test]
+    fn paused_at_an_indefinite_step_waits_for_promotion() {
+        let ro = canary(json!({"status": {
+            "phase": "Paused", "message": "CanaryPauseStep", "currentStepIndex": 1, "controllerPause": true,
+            "pauseConditions": pause_condition("CanaryPauseStep", "2026-01-07T23:00:00Z")
+        }}));
+        let e = explained(&ro, &[], &[], &[]);
+        assert!(e.blocked);
+        assert_eq!(codes(&e), ["PausedAtStep"]);
+        assert_eq!(
+            e.reasons[0].text,
+            "Paused at canary step 1/4, a pause without duration: it waits for a manual promotion (paused for 60m)."
+        );
+        assert_eq!(
+            commands(&e),
+            [
+                "kubectl argo rollouts promote guestbook -n shop",
+                "kubectl argo rollouts promote guestbook --full -n shop",
+                "kubectl argo rollouts abort guestbook -n shop"
+            ]
+        );
+        let text = render(&e);
+        assert!(text.starts_with("Rollout \"guestbook\" in namespace \"shop\" is Paused: CanaryPauseStep\n\nWhy:\n  - Paused at canary step 1/4"), "{text}");
+        assert!(text.contains("\nNext:\n  kubectl argo rollouts promote guestbook -n shop\n      continue to the next step\n"), "{text}");
+    }
+
+    #[test]
+    fn timed_pause_resumes_by_itself() {
+        let ro = canary(json!({"status": {
+            "phase": "Paused", "message": "CanaryPauseStep", "currentStepIndex": 3, "controllerPause": true,
+            "pauseConditions": pause_condition("CanaryPauseStep", "2026-01-07T23:55:00Z")
+        }}));
+        let e = explained(&ro, &[], &[], &[]);
+        assert!(!e.blocked);
+        assert_eq!(
+            e.reasons[0].text,
+            "Paused at canary step 3/4 for 10m; it resumes by itself in 5m."
+        );
+        assert_eq!(e.next_steps[0].effect, "skip the rest of the pause now");
+    }
+
+    #[test]
+    fn manual_pause() {
+        let ro = canary(
+            json!({"spec": {"paused": true}, "status": {"phase": "Paused", "message": "manually paused", "currentStepIndex": 0}}),
+        );
+        let e = explained(&ro, &[], &[], &[]);
+        assert_eq!(codes(&e), ["ManuallyPaused"]);
+        assert_eq!(
+            commands(&e),
+            ["kubectl argo rollouts promote guestbook -n shop"]
+        );
+    }
+
+    #[test]
+    fn blue_green_waiting_for_promotion() {
+        let ro = rollout(
+            "bg",
+            "default",
+            json!({
+                "spec": {"strategy": {"blueGreen": {"activeService": "a", "previewService": "p", "autoPromotionEnabled": false}}},
+                "status": {"phase": "Paused", "message": "BlueGreenPause", "controllerPause": true,
+                    "pauseConditions": pause_condition("BlueGreenPause", "2026-01-07T23:00:00Z"),
+                    "currentPodHash": "new", "stableRS": "old",
+                    "blueGreen": {"activeSelector": "old", "previewSelector": "new"}}
+            }),
+        );
+        let rs = vec![replica_set(
+            "bg-new", "default", "Rollout", "uid-bg", 2, "new", 1, 1, "app:2",
+        )];
+        let e = explained(&ro, &rs, &[], &[]);
+        assert!(e.blocked);
+        assert_eq!(
+            e.reasons[0].text,
+            "The new version (preview ReplicaSet bg-new) is ready and waits for a manual promotion to become active."
+        );
+        assert_eq!(
+            e.next_steps[0].command,
+            "kubectl argo rollouts promote bg -n default"
+        );
+    }
+
+    #[test]
+    fn inconclusive_analysis_needs_a_decision() {
+        let ro = canary(json!({"status": {
+            "phase": "Paused", "message": "InconclusiveAnalysisRun", "currentStepIndex": 2, "controllerPause": true,
+            "pauseConditions": pause_condition("InconclusiveAnalysisRun", "2026-01-07T23:00:00Z"),
+            "canary": {"currentStepAnalysisRunStatus": {"name": "guestbook-abc-2-2", "status": "Inconclusive", "message": "metric \"rate\" assessed Inconclusive"}}
+        }}));
+        let e = explained(&ro, &[], &[], &[]);
+        assert!(e.blocked);
+        assert_eq!(codes(&e), ["InconclusiveAnalysis"]);
+        assert_eq!(
+            e.reasons[0].text,
+            "Analysis run guestbook-abc-2-2 ended Inconclusive (metric \"rate\" assessed Inconclusive); the rollout waits for a decision."
+        );
+        assert_eq!(
+            commands(&e),
+            [
+                "kubectl argo rollouts promote guestbook -n shop",
+                "kubectl argo rollouts abort guestbook -n shop"
+            ]
+        );
+    }
+
+    #[test]
+    fn aborted_by_failed_analysis() {
+        let message = "metric \"web\" assessed Failed due to failed (1) > failureLimit (0)";
+        let ro = canary(json!({"status": {
+            "abort": true, "phase": "Degraded", "message": format!("RolloutAborted: {message}"),
+            "conditions": [{"type": "Progressing", "status": "False", "reason": "RolloutAborted",
+                "message": message, "lastUpdateTime": WEEK_AGO, "lastTransitionTime": WEEK_AGO}]
+        }}));
+        let runs = vec![analysis_run(
+            "guestbook-abc-2",
+            "shop",
+            "uid-guestbook",
+            2,
+            json!({"status": {"phase": "Failed", "message": message}}),
+        )];
+        let rs = vec![replica_set(
+            "guestbook-abc",
+            "shop",
+            "Rollout",
+            "uid-guestbook",
+            2,
+            "abc",
+            0,
+            0,
+            "app:2",
+        )];
+        let e = explained(&ro, &rs, &[], &runs);
+        assert_eq!(codes(&e), ["Aborted"]);
+        assert_eq!(
+            e.reasons[0].text,
+            format!(
+                "The update was aborted and the stable version restored ({message}). Analysis run guestbook-abc-2 ended Failed: {message}."
+            )
+        );
+        assert_eq!(
+            commands(&e),
+            [
+                "kubectl argo rollouts retry rollout guestbook -n shop",
+                "kubectl argo rollouts undo guestbook -n shop"
+            ]
+        );
+    }
+
+    #[test]
+    fn progress_deadline_names_the_failing_pods() {
+        let message = "ReplicaSet \"guestbook-abc\" has timed out progressing.";
+        let ro = canary(json!({"status": {
+            "phase": "Degraded", "message": format!("ProgressDeadlineExceeded: {message}"),
+            "currentStepIndex": 0, "stableRS": "old", "currentPodHash": "abc",
+            "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                "message": message, "lastUpdateTime": WEEK_AGO, "lastTransitionTime": WEEK_AGO}]
+        }}));
+        let rs = vec![
+            replica_set(
+                "guestbook-abc",
+                "shop",
+                "Rollout",
+                "uid-guestbook",
+                2,
+                "abc",
+                1,
+                0,
+                "app:nope",
+            ),
+            replica_set(
+                "guestbook-old",
+                "shop",
+                "Rollout",
+                "uid-guestbook",
+                1,
+                "old",
+                5,
+                5,
+                "app:1",
+            ),
+        ];
+        let pods = vec![waiting_pod(
+            "guestbook-abc-x",
+            "shop",
+            "guestbook-abc",
+            "ImagePullBackOff",
+        )];
+        let e = explained(&ro, &rs, &pods, &[]);
+        assert!(e.blocked);
+        assert_eq!(codes(&e), ["ProgressDeadlineExceeded", "PodsNotReady"]);
+        assert_eq!(
+            e.reasons[1].text,
+            "ReplicaSet guestbook-abc: pod guestbook-abc-x is ImagePullBackOff (0/1 containers ready)."
+        );
+        assert_eq!(
+            commands(&e),
+            [
+                "kubectl argo rollouts set image guestbook <container>=<image> -n shop",
+                "kubectl argo rollouts abort guestbook -n shop"
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_spec() {
+        let ro = canary(json!({"status": {
+            "phase": "Degraded", "message": "InvalidSpec: The Rollout \"guestbook\" is invalid: x",
+            "conditions": [{"type": "InvalidSpec", "status": "True", "reason": "InvalidSpec",
+                "message": "The Rollout \"guestbook\" is invalid: x", "lastUpdateTime": WEEK_AGO, "lastTransitionTime": WEEK_AGO}]
+        }}));
+        let e = explained(&ro, &[], &[], &[]);
+        assert_eq!(codes(&e), ["InvalidSpec"]);
+        assert_eq!(
+            e.reasons[0].text,
+            "The spec is invalid: The Rollout \"guestbook\" is invalid: x"
+        );
+    }
+
+    #[test]
+    fn healthy_and_controller_lag() {
+        let ro = canary(
+            json!({"status": {"phase": "Healthy", "stableRS": "abc", "currentPodHash": "abc",
+            "replicas": 5, "updatedReplicas": 5, "availableReplicas": 5, "currentStepIndex": 4}}),
+        );
+        let rs = vec![replica_set(
+            "guestbook-abc",
+            "shop",
+            "Rollout",
+            "uid-guestbook",
+            3,
+            "abc",
+            5,
+            5,
+            "app:3",
+        )];
+        let e = explained(&ro, &rs, &[], &[]);
+        assert!(!e.blocked);
+        assert_eq!(
+            e.reasons[0].text,
+            "The rollout is healthy: 5 of 5 replicas available, running revision 3 (guestbook-abc)."
+        );
+        assert!(e.next_steps.is_empty());
+
+        let mut lagging = ro.clone();
+        lagging.metadata.generation = Some(2);
+        let e = explained(&lagging, &rs, &[], &[]);
+        assert_eq!(codes(&e), ["SpecNotObserved"]);
+
+        let never_seen = rollout("new", "shop", json!({"status": null}));
+        assert_eq!(
+            codes(&explained(&never_seen, &[], &[], &[])),
+            ["SpecNotObserved"]
+        );
+
+        let unpausing = canary(
+            json!({"status": {"phase": "Paused", "controllerPause": true, "pauseConditions": []}}),
+        );
+        assert_eq!(codes(&explained(&unpausing, &[], &[], &[])), ["Unpausing"]);
+    }
+
+    #[test]
+    fn progressing_waits_for_pods_analysis_and_stable() {
+        let ro = canary(json!({"status": {
+            "phase": "Progressing", "message": "updated replicas are still becoming available",
+            "currentStepIndex": 0, "stableRS": "old", "currentPodHash": "abc",
+            "replicas": 6, "updatedReplicas": 1, "availableReplicas": 4,
+            "canary": {"currentStepAnalysisRunStatus": {"name": "run-1", "status": "Running"}}
+        }}));
+        let rs = vec![
+            replica_set(
+                "guestbook-abc",
+                "shop",
+                "Rollout",
+                "uid-guestbook",
+                2,
+                "abc",
+                1,
+                0,
+                "app:2",
+            ),
+            replica_set(
+                "guestbook-old",
+                "shop",
+                "Rollout",
+                "uid-guestbook",
+                1,
+                "old",
+                5,
+                4,
+                "app:1",
+            ),
+        ];
+        let pods = vec![
+            waiting_pod(
+                "guestbook-abc-1",
+                "shop",
+                "guestbook-abc",
+                "ContainerCreating",
+            ),
+            waiting_pod(
+                "guestbook-old-1",
+                "shop",
+                "guestbook-old",
+                "CrashLoopBackOff",
+            ),
+        ];
+        let e = explained(&ro, &rs, &pods, &[]);
+        assert!(!e.blocked);
+        assert_eq!(
+            codes(&e),
+            [
+                "AnalysisRunning",
+                "WaitingForPods",
+                "PodsNotReady",
+                "StableUnhealthy",
+                "PodsNotReady"
+            ]
+        );
+        assert_eq!(
+            e.reasons[0].text,
+            "Waiting for analysis run run-1 (Running) of the current step."
+        );
+        assert_eq!(
+            e.reasons[1].text,
+            "1 of 5 replicas are updated and 4 available (updated replicas are still becoming available)."
+        );
+        assert_eq!(
+            e.reasons[3].text,
+            "The stable ReplicaSet guestbook-old has 4 of 5 pods available."
+        );
+        assert!(render(&e).contains(
+            "kubectl argo rollouts promote guestbook -n shop\n      skip the analysis step"
+        ));
+    }
 }

@@ -88,11 +88,16 @@ pub async fn resolve(flags: &KubeFlags) -> Result<Resolved> {
         user: flags.user.clone(),
     };
     let kubeconfig = match &flags.kubeconfig {
-        Some(path) => Some(
-            Kubeconfig::read_from(path)
-                .with_context(|| format!("cannot read kubeconfig {}", path.display()))?,
-        ),
-        None => match Kubeconfig::from_env().context("cannot read $KUBECONFIG")? {
+        Some(path) => Some(Kubeconfig::read_from(path).map_err(|e| {
+            anyhow!(
+                "cannot read kubeconfig {}: {}",
+                path.display(),
+                innermost(&e)
+            )
+        })?),
+        None => match Kubeconfig::from_env()
+            .map_err(|e| anyhow!("cannot read $KUBECONFIG: {}", innermost(&e)))?
+        {
             Some(k) => Some(k),
             None => Kubeconfig::read().ok(),
         },
@@ -172,9 +177,10 @@ fn apply_flags(config: &mut kube::Config, flags: &KubeFlags) -> Result<()> {
     if let Some(path) = &flags.certificate_authority {
         let pem = std::fs::read(path)
             .with_context(|| format!("cannot read certificate authority {}", path.display()))?;
-        config.root_cert = Some(pem_certificates(&pem).with_context(|| {
-            format!("no certificate found in {}", path.display())
-        })?);
+        config.root_cert = Some(
+            pem_certificates(&pem)
+                .with_context(|| format!("no certificate found in {}", path.display()))?,
+        );
     }
     if flags.insecure_skip_tls_verify {
         config.accept_invalid_certs = true;
@@ -191,6 +197,15 @@ fn apply_flags(config: &mut kube::Config, flags: &KubeFlags) -> Result<()> {
         config.write_timeout = Some(timeout);
     }
     Ok(())
+}
+
+/// The innermost cause of an error (kube repeats its sources in its messages).
+fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
 }
 
 /// The DER bodies of the `CERTIFICATE` blocks of a PEM file.
@@ -282,7 +297,10 @@ users:
         };
         let r = resolve(&flags).await.unwrap();
         assert_eq!(r.namespace, "team-a");
-        assert_eq!(r.config.cluster_url.to_string(), "https://one.example:6443/");
+        assert_eq!(
+            r.config.cluster_url.to_string(),
+            "https://one.example:6443/"
+        );
 
         let flags = KubeFlags {
             kubeconfig: Some(path.clone()),

@@ -21,6 +21,8 @@ pub mod manifest;
 pub mod patches;
 pub mod render;
 pub mod status;
+#[cfg(test)]
+mod testing;
 pub mod undo;
 
 use std::ffi::OsString;

@@ -126,6 +126,10 @@ spec:
             lint(&text).unwrap_err(),
             "error unmarshaling JSON: while decoding JSON: json: unknown field \"unknown-strategy\""
         );
-        assert!(lint("kind: [").unwrap_err().starts_with("error parsing YAML"));
+        assert!(
+            lint("kind: [")
+                .unwrap_err()
+                .starts_with("error parsing YAML")
+        );
     }
 }

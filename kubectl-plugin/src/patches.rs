@@ -121,7 +121,10 @@ pub fn promote_patches(ro: &Rollout, flags: PromoteFlags) -> PromotePatches {
         if paused {
             p.spec = Some(json!({"spec": {"paused": false}}));
         }
-        let has_pause_conditions = status.pause_conditions.as_ref().is_some_and(|c| !c.is_empty());
+        let has_pause_conditions = status
+            .pause_conditions
+            .as_ref()
+            .is_some_and(|c| !c.is_empty());
         let inconclusive = ro.spec.strategy.canary.is_some()
             && status
                 .canary
@@ -139,7 +142,8 @@ pub fn promote_patches(ro: &Rollout, flags: PromoteFlags) -> PromotePatches {
         } else if ro.spec.strategy.canary.is_some()
             && let Some(index) = next_index
         {
-            p.status = Some(json!({"status": {"pauseConditions": null, "currentStepIndex": index}}));
+            p.status =
+                Some(json!({"status": {"pauseConditions": null, "currentStepIndex": index}}));
             p.unified = Some(json!({
                 "spec": {"paused": false},
                 "status": {"pauseConditions": null, "currentStepIndex": index}
@@ -258,7 +262,9 @@ mod tests {
         );
         assert_eq!(
             p.unified,
-            Some(json!({"spec": {"paused": false}, "status": {"pauseConditions": null, "currentStepIndex": 1}}))
+            Some(
+                json!({"spec": {"paused": false}, "status": {"pauseConditions": null, "currentStepIndex": 1}})
+            )
         );
         // Index capped at the number of steps.
         let ro = canary(json!({"currentStepIndex": 3}));
@@ -291,7 +297,9 @@ mod tests {
         let p = promote_patches(&ro, DEFAULT);
         assert_eq!(
             p.status,
-            Some(json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": 2}}))
+            Some(
+                json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": 2}})
+            )
         );
     }
 
@@ -371,7 +379,8 @@ mod tests {
             promote_precheck(&bg, c).unwrap_err(),
             "Cannot skip steps of a bluegreen rollout. Run without a flags"
         );
-        let no_steps = rollout(json!({"metadata": {"name": "c"}, "spec": {"strategy": {"canary": {}}}}));
+        let no_steps =
+            rollout(json!({"metadata": {"name": "c"}, "spec": {"strategy": {"canary": {}}}}));
         assert_eq!(
             promote_precheck(&no_steps, a).unwrap_err(),
             "Cannot skip steps of a rollout without steps"
@@ -395,11 +404,23 @@ mod tests {
             "containers": [{"name": "app", "image": "app:1"}, {"name": "side", "image": "side:1"}]
         }}}});
         let out = set_image(&obj, "app", "app:2").unwrap();
-        assert_eq!(out["spec"]["template"]["spec"]["containers"][0]["image"], "app:2");
-        assert_eq!(out["spec"]["template"]["spec"]["containers"][1]["image"], "side:1");
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"][0]["image"],
+            "app:2"
+        );
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"][1]["image"],
+            "side:1"
+        );
         let all = set_image(&obj, "*", "x:9").unwrap();
-        assert_eq!(all["spec"]["template"]["spec"]["initContainers"][0]["image"], "x:9");
-        assert_eq!(all["spec"]["template"]["spec"]["containers"][1]["image"], "x:9");
+        assert_eq!(
+            all["spec"]["template"]["spec"]["initContainers"][0]["image"],
+            "x:9"
+        );
+        assert_eq!(
+            all["spec"]["template"]["spec"]["containers"][1]["image"],
+            "x:9"
+        );
         assert_eq!(
             set_image(&obj, "nope", "x").unwrap_err(),
             "unable to find container named \"nope\""

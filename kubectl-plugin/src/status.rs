@@ -111,7 +111,10 @@ mod tests {
             p.observe("Progressing", "more replicas need to be updated"),
             Some("Progressing - more replicas need to be updated".into())
         );
-        assert_eq!(p.observe("Progressing", "more replicas need to be updated"), None);
+        assert_eq!(
+            p.observe("Progressing", "more replicas need to be updated"),
+            None
+        );
         assert_eq!(
             p.observe("Paused", "CanaryPauseStep"),
             Some("Paused - CanaryPauseStep".into())
@@ -125,7 +128,10 @@ mod tests {
     fn no_watch_line_formats() {
         assert_eq!(no_watch_line("Healthy", ""), "Healthy");
         assert_eq!(no_watch_line("Degraded", "RolloutAborted: x"), "Degraded");
-        assert_eq!(no_watch_line("Paused", "CanaryPauseStep"), "Paused - CanaryPauseStep");
+        assert_eq!(
+            no_watch_line("Paused", "CanaryPauseStep"),
+            "Paused - CanaryPauseStep"
+        );
         assert_eq!(no_watch_line("Progressing", ""), "Progressing - ");
     }
 
@@ -133,7 +139,12 @@ mod tests {
     fn exit_logic() {
         assert_eq!(outcome(true, WatchEnd::Terminal, "Healthy", ""), Ok(()));
         assert_eq!(
-            outcome(true, WatchEnd::Terminal, "Degraded", "RolloutAborted: aborted"),
+            outcome(
+                true,
+                WatchEnd::Terminal,
+                "Degraded",
+                "RolloutAborted: aborted"
+            ),
             Err((
                 "The rollout is in a degraded state with message: RolloutAborted: aborted".into(),
                 EXIT_FAILED
@@ -150,7 +161,9 @@ mod tests {
         // Without --watch only Degraded fails.
         assert_eq!(outcome(false, WatchEnd::Terminal, "Paused", "x"), Ok(()));
         assert_eq!(
-            outcome(false, WatchEnd::Terminal, "Degraded", "x").unwrap_err().1,
+            outcome(false, WatchEnd::Terminal, "Degraded", "x")
+                .unwrap_err()
+                .1,
             EXIT_FAILED
         );
     }

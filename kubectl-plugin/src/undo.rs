@@ -41,12 +41,21 @@ pub fn rollout_revision<'a>(
 }
 
 fn controlled_by(rs: &ReplicaSet, uid: &str) -> bool {
-    rs.metadata.owner_references.iter().flatten().any(|o| o.controller == Some(true) && o.uid == uid)
+    rs.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.controller == Some(true) && o.uid == uid)
 }
 
 /// The revision annotation: 0 when absent, an error when not a number.
 fn revision(rs: &ReplicaSet) -> Result<i64, std::num::ParseIntError> {
-    match rs.metadata.annotations.as_ref().and_then(|a| a.get(keys::REVISION)) {
+    match rs
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(keys::REVISION))
+    {
         None => Ok(0),
         Some(v) => v.parse(),
     }
@@ -137,11 +146,19 @@ mod tests {
             rs("bad", Some("x"), "uid", "vx"),
         ];
         assert_eq!(
-            rollout_revision("ro", "uid", &all, 0).unwrap().metadata.name.as_deref(),
+            rollout_revision("ro", "uid", &all, 0)
+                .unwrap()
+                .metadata
+                .name
+                .as_deref(),
             Some("ro-2")
         );
         assert_eq!(
-            rollout_revision("ro", "uid", &all, 1).unwrap().metadata.name.as_deref(),
+            rollout_revision("ro", "uid", &all, 1)
+                .unwrap()
+                .metadata
+                .name
+                .as_deref(),
             Some("ro-1")
         );
         assert_eq!(
@@ -171,7 +188,10 @@ mod tests {
 
     #[test]
     fn derivative_ignores_what_the_left_side_leaves_unset() {
-        assert!(derivative(&json!({"a": "", "b": []}), &json!({"a": "x", "b": [1], "c": 2})));
+        assert!(derivative(
+            &json!({"a": "", "b": []}),
+            &json!({"a": "x", "b": [1], "c": 2})
+        ));
         assert!(derivative(&json!({"a": null}), &json!({})));
         assert!(!derivative(&json!({"a": 1}), &json!({})));
         assert!(!derivative(&json!({"a": 1}), &json!({"a": 2})));

@@ -642,3 +642,137 @@ fn sync_rollout_status_canary(c: &mut Ctx) {
     let new_status = c.calculate_rollout_conditions(new_status);
     c.persist_rollout_status(new_status);
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    use super::*;
+    use crate::crd::{
+        PluginStep, RolloutAnalysis, RolloutExperimentStep, RolloutPause, SetCanaryScale,
+        SetHeaderRoute, SetMirrorRoute,
+    };
+
+    #[test]
+    fn step_strings_are_argos() {
+        let pause = |d: Option<IntOrString>| CanaryStep {
+            pause: Some(RolloutPause { duration: d }),
+            ..Default::default()
+        };
+        let scale = |weight, replicas, match_traffic_weight| CanaryStep {
+            set_canary_scale: Some(SetCanaryScale {
+                weight,
+                replicas,
+                match_traffic_weight,
+            }),
+            ..Default::default()
+        };
+        let cases = [
+            (
+                CanaryStep {
+                    set_weight: Some(20),
+                    ..Default::default()
+                },
+                "setWeight: 20",
+            ),
+            (pause(None), "pause"),
+            (pause(Some(IntOrString::Int(3))), "pause: 3"),
+            (pause(Some(IntOrString::String("3s".into()))), "pause: 3s"),
+            (
+                CanaryStep {
+                    experiment: Some(RolloutExperimentStep::default()),
+                    ..Default::default()
+                },
+                "experiment",
+            ),
+            (
+                CanaryStep {
+                    analysis: Some(RolloutAnalysis::default()),
+                    ..Default::default()
+                },
+                "analysis",
+            ),
+            (scale(Some(10), None, None), "setCanaryScale{weight: 10}"),
+            (
+                scale(None, None, Some(true)),
+                "setCanaryScale{matchTrafficWeight: true}",
+            ),
+            (scale(None, Some(2), None), "setCanaryScale{replicas: 2}"),
+            (
+                CanaryStep {
+                    plugin: Some(PluginStep {
+                        name: "p".into(),
+                        config: None,
+                    }),
+                    ..Default::default()
+                },
+                "plugin: p",
+            ),
+            (
+                CanaryStep {
+                    set_header_route: Some(SetHeaderRoute {
+                        name: Some("h".into()),
+                        match_: None,
+                    }),
+                    ..Default::default()
+                },
+                "setHeaderRoute: h",
+            ),
+            (
+                CanaryStep {
+                    set_mirror_route: Some(SetMirrorRoute {
+                        name: "m".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                "setMirrorRoute: m",
+            ),
+            (CanaryStep::default(), "invalid"),
+            // Mixed step: setWeight is named first.
+            (
+                CanaryStep {
+                    set_weight: Some(5),
+                    ..pause(None)
+                },
+                "setWeight: 5",
+            ),
+        ];
+        for (step, expected) in cases {
+            assert_eq!(canary_step_string(&step), expected);
+        }
+    }
+
+    #[test]
+    fn label_selectors_format_like_kubernetes() {
+        assert_eq!(format_label_selector(None), "<none>");
+        assert_eq!(
+            format_label_selector(Some(&LabelSelector::default())),
+            "<none>"
+        );
+        let selector = LabelSelector {
+            match_labels: Some([("b".into(), "2".into()), ("a".into(), "1".into())].into()),
+            match_expressions: Some(vec![
+                LabelSelectorRequirement {
+                    key: "env".into(),
+                    operator: "In".into(),
+                    values: Some(vec!["prod".into(), "dev".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "x".into(),
+                    operator: "DoesNotExist".into(),
+                    values: None,
+                },
+                LabelSelectorRequirement {
+                    key: "c".into(),
+                    operator: "Exists".into(),
+                    values: None,
+                },
+            ]),
+        };
+        assert_eq!(
+            format_label_selector(Some(&selector)),
+            "a=1,b=2,c,env in (dev,prod),!x"
+        );
+    }
+}

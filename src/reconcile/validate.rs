@@ -7,13 +7,15 @@
 //! message that names them: silently skipping an analysis step or ignoring traffic routing would
 //! promote a canary nobody analysed, or shift traffic the router never saw.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::core::v1::Service;
 
 use super::Ctx;
 use crate::{
     crd::{Rollout, rollout::keys},
     status::conditions::{self as cond, service_managed_by_another_rollout_message},
-    validation::{FieldError, validate_rollout},
+    validation::{FieldError, go_quote, validate_rollout},
 };
 
 /// Detail of the `InvalidSpec` error for a feature this controller does not run yet.
@@ -66,34 +68,50 @@ pub fn blue_green_unsupported() -> FieldError {
     unsupported("spec.strategy.blueGreen")
 }
 
-/// Argo's service reference checks (`getReferencedServices` + `ValidateService`), canary part:
-/// every named Service exists (stable before canary), its selector matches the template labels
-/// (the hash label aside; keys in sorted order, where Go's map order is random) and no other
-/// rollout manages it.
+/// Argo's service reference checks (`getReferencedServices` + `ValidateService`): every named
+/// Service exists (blue-green: active then preview; canary: stable then canary), its selector
+/// matches the template labels (the hash label aside; keys in sorted order, where Go's map order
+/// is random) and no other rollout manages it.
 pub fn referenced_services(
     rollout: &Rollout,
-    services: &std::collections::BTreeMap<String, Service>,
+    services: &BTreeMap<String, Service>,
 ) -> Option<FieldError> {
-    let canary = rollout.spec.strategy.canary.as_ref()?;
-    let named: Vec<(&str, &str)> = [
-        (
-            "spec.strategy.canary.stableService",
-            canary.stable_service.as_deref(),
-        ),
-        (
-            "spec.strategy.canary.canaryService",
-            canary.canary_service.as_deref(),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(path, name)| name.filter(|n| !n.is_empty()).map(|n| (path, n)))
-    .collect();
+    let strategy = &rollout.spec.strategy;
+    let candidates: Vec<(&str, Option<&str>)> = if let Some(bg) = &strategy.blue_green {
+        vec![
+            (
+                "spec.strategy.blueGreen.activeService",
+                Some(bg.active_service.as_str()),
+            ),
+            (
+                "spec.strategy.blueGreen.previewService",
+                bg.preview_service.as_deref(),
+            ),
+        ]
+    } else if let Some(canary) = &strategy.canary {
+        vec![
+            (
+                "spec.strategy.canary.stableService",
+                canary.stable_service.as_deref(),
+            ),
+            (
+                "spec.strategy.canary.canaryService",
+                canary.canary_service.as_deref(),
+            ),
+        ]
+    } else {
+        return None;
+    };
+    let named: Vec<(&str, &str)> = candidates
+        .into_iter()
+        .filter_map(|(path, name)| name.filter(|n| !n.is_empty()).map(|n| (path, n)))
+        .collect();
     for (path, name) in &named {
         if !services.contains_key(*name) {
             return Some(FieldError::invalid(
                 *path,
                 *name,
-                format!("service {} not found", crate::validation::go_quote(name)),
+                format!("service {} not found", go_quote(name)),
             ));
         }
     }
@@ -119,8 +137,8 @@ pub fn referenced_services(
             if template_labels.get(key) != Some(value) {
                 let message = format!(
                     "Service {} has unmatch label {} in rollout",
-                    crate::validation::go_quote(name),
-                    crate::validation::go_quote(key)
+                    go_quote(name),
+                    go_quote(key)
                 );
                 return Some(FieldError::invalid(path, name, message));
             }

@@ -52,8 +52,15 @@ pub async fn promote(ctx: &Ctx, name: &str, flags: PromoteFlags) -> Result<i32> 
     if let Some(spec) = &spec {
         api.patch(name, &pp, &merge(spec)).await?;
     }
-    let verb = if flags.full { "fully promoted" } else { "promoted" };
-    print(&format!("rollout '{}' {verb}\n", ro.metadata.name.as_deref().unwrap_or(name)));
+    let verb = if flags.full {
+        "fully promoted"
+    } else {
+        "promoted"
+    };
+    print(&format!(
+        "rollout '{}' {verb}\n",
+        ro.metadata.name.as_deref().unwrap_or(name)
+    ));
     Ok(0)
 }
 
@@ -88,8 +95,12 @@ pub async fn retry_rollout(ctx: &Ctx, names: &[String]) -> Result<i32> {
 pub async fn retry_experiment(ctx: &Ctx, names: &[String]) -> Result<i32> {
     let api = ctx.experiments();
     for name in names {
-        api.patch(name, &PatchParams::default(), &merge(&patches::retry_experiment()))
-            .await?;
+        api.patch(
+            name,
+            &PatchParams::default(),
+            &merge(&patches::retry_experiment()),
+        )
+        .await?;
         print(&format!("experiment '{name}' retried\n"));
     }
     Ok(0)
@@ -155,8 +166,8 @@ pub async fn undo(ctx: &Ctx, name: &str, to_revision: i64) -> Result<i32> {
         &ApiResource::erase::<Rollout>(&()),
     );
     let raw = dynamic.get(name).await?;
-    let rollout: Rollout = serde_json::from_value(serde_json::to_value(&raw)?)
-        .context("Invalid rollout object")?;
+    let rollout: Rollout =
+        serde_json::from_value(serde_json::to_value(&raw)?).context("Invalid rollout object")?;
     let uid = rollout.metadata.uid.clone().unwrap_or_default();
     let all_rs = ctx
         .api::<ReplicaSet>()
@@ -183,16 +194,28 @@ pub async fn undo(ctx: &Ctx, name: &str, to_revision: i64) -> Result<i32> {
             let ref_name = w.name.clone().unwrap_or_default();
             match w.kind.as_deref().unwrap_or("") {
                 "Deployment" => {
-                    json_patch::<Deployment>(ctx, &ref_name, &patches::undo(&template, "/spec/template"))
-                        .await
+                    json_patch::<Deployment>(
+                        ctx,
+                        &ref_name,
+                        &patches::undo(&template, "/spec/template"),
+                    )
+                    .await
                 }
                 "ReplicaSet" => {
-                    json_patch::<ReplicaSet>(ctx, &ref_name, &patches::undo(&template, "/spec/template"))
-                        .await
+                    json_patch::<ReplicaSet>(
+                        ctx,
+                        &ref_name,
+                        &patches::undo(&template, "/spec/template"),
+                    )
+                    .await
                 }
                 "PodTemplate" => {
-                    json_patch::<PodTemplate>(ctx, &ref_name, &patches::undo(&template, "/template"))
-                        .await
+                    json_patch::<PodTemplate>(
+                        ctx,
+                        &ref_name,
+                        &patches::undo(&template, "/template"),
+                    )
+                    .await
                 }
                 other => Err(anyhow!("workload of type {other} is not supported")),
             }
@@ -231,8 +254,7 @@ pub async fn set_image(ctx: &Ctx, name: &str, container_image: &str) -> Result<i
             }
             Err(e)
                 if attempt < SET_IMAGE_ATTEMPTS
-                    && e
-                        .downcast_ref::<kube::Error>()
+                    && e.downcast_ref::<kube::Error>()
                         .is_some_and(|k| matches!(k, kube::Error::Api(s) if s.code == 409)) =>
             {
                 continue;
@@ -255,7 +277,12 @@ async fn set_image_once(
             let target = workload
                 .get("name")
                 .and_then(Value::as_str)
-                .ok_or_else(|| anyhow!("spec.workloadRef.name is not a string: {}", workload["name"]))?;
+                .ok_or_else(|| {
+                    anyhow!(
+                        "spec.workloadRef.name is not a string: {}",
+                        workload["name"]
+                    )
+                })?;
             let deployments: Api<DynamicObject> = Api::namespaced_with(
                 ctx.client.clone(),
                 &ctx.namespace,
@@ -270,7 +297,9 @@ async fn set_image_once(
     let updated = patches::set_image(&value, container, image).map_err(|e| anyhow!(e))?;
     let updated: DynamicObject = serde_json::from_value(updated)?;
     let target = updated.metadata.name.clone().unwrap_or_default();
-    let result = api.replace(&target, &PostParams::default(), &updated).await?;
+    let result = api
+        .replace(&target, &PostParams::default(), &updated)
+        .await?;
     let kind = result
         .types
         .as_ref()

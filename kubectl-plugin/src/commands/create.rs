@@ -83,7 +83,9 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<i32> {
                 get::watch_rollout(ctx, name, ro, None, None, style).await
             }
             "Experiment" => get::watch_experiment(ctx, name, None, None, style).await,
-            _ => Err(anyhow!("Can only watch resources of type Rollout or Experiment")),
+            _ => Err(anyhow!(
+                "Can only watch resources of type Rollout or Experiment"
+            )),
         };
     }
     Ok(0)
@@ -248,14 +250,9 @@ async fn analysis_run(ctx: &Ctx, args: &CreateAnalysisRunArgs) -> Result<i32> {
     if name.is_empty() && generate_name == "-" {
         bail!("name is invalid");
     }
-    let mut run = analysis_run_from_template(
-        &template,
-        &run_args,
-        &name,
-        &generate_name,
-        &ctx.namespace,
-    )
-    .map_err(|e| anyhow!(e))?;
+    let mut run =
+        analysis_run_from_template(&template, &run_args, &name, &generate_name, &ctx.namespace)
+            .map_err(|e| anyhow!(e))?;
     if let Some(id) = &args.instance_id {
         run["metadata"]["labels"] = json!({ rollouts::crd::keys::CONTROLLER_INSTANCE_ID: id });
     }
@@ -297,7 +294,8 @@ mod tests {
             }
         });
         let args = parse_arguments(&["service=web".into(), "unused=1".into()]).unwrap();
-        let run = analysis_run_from_template(&template, &args, "", "success-rate-", "team").unwrap();
+        let run =
+            analysis_run_from_template(&template, &args, "", "success-rate-", "team").unwrap();
         assert_eq!(run["kind"], "AnalysisRun");
         assert_eq!(run["metadata"]["generateName"], "success-rate-");
         assert_eq!(run["metadata"]["namespace"], "team");

@@ -59,7 +59,12 @@ async fn workload_template(ctx: &Ctx, ro: &Rollout) -> Option<PodTemplateSpec> {
             .ok()
             .and_then(|r| r.spec)
             .and_then(|s| s.template),
-        "PodTemplate" => ctx.api::<PodTemplate>().get(name).await.ok().and_then(|p| p.template),
+        "PodTemplate" => ctx
+            .api::<PodTemplate>()
+            .get(name)
+            .await
+            .ok()
+            .and_then(|p| p.template),
         _ => None,
     }
 }
@@ -111,7 +116,8 @@ pub async fn rollout(ctx: &Ctx, args: &GetRolloutArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    let timeout = (args.timeout_seconds > 0).then(|| Duration::from_secs(args.timeout_seconds as u64));
+    let timeout =
+        (args.timeout_seconds > 0).then(|| Duration::from_secs(args.timeout_seconds as u64));
     watch_rollout(ctx, &args.name, ro, timeout, args.output, style).await
 }
 

@@ -16,7 +16,9 @@ use rollouts::crd::{AnalysisRun, Experiment, Rollout};
 use serde::Serialize;
 
 use crate::{
-    cli::{Cli, Command, GetCommand, ListCommand, Output, RetryCommand, SetCommand, TerminateCommand},
+    cli::{
+        Cli, Command, GetCommand, ListCommand, Output, RetryCommand, SetCommand, TerminateCommand,
+    },
     kubeconfig::{KubeFlags, resolve},
     lint::{LintResult, lint},
     patches::PromoteFlags,
@@ -146,7 +148,9 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<i32> {
         }
         Command::Abort { names } => actions::abort(ctx, &names).await,
         Command::Pause { names } => actions::pause(ctx, &names).await,
-        Command::Retry(RetryCommand::Rollout { names }) => actions::retry_rollout(ctx, &names).await,
+        Command::Retry(RetryCommand::Rollout { names }) => {
+            actions::retry_rollout(ctx, &names).await
+        }
         Command::Retry(RetryCommand::Experiment { names }) => {
             actions::retry_experiment(ctx, &names).await
         }
@@ -256,7 +260,7 @@ pub fn version_text(short: bool) -> String {
             "  BuildDate: {}\n  GitCommit: {commit}\n  GitTreeState: {}\n  RustVersion: {}\n  Compiler: rustc\n  Platform: {}/{arch}\n",
             option_env!("ROLLOUTS_BUILD_DATE").unwrap_or("unknown"),
             option_env!("ROLLOUTS_GIT_TREE_STATE").unwrap_or("unknown"),
-            option_env!("ROLLOUTS_RUST_VERSION").unwrap_or(env!("CARGO_PKG_RUST_VERSION")),
+            option_env!("ROLLOUTS_RUST_VERSION").unwrap_or("unknown"),
             std::env::consts::OS,
         ));
     }

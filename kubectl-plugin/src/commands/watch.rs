@@ -137,7 +137,7 @@ where
             continue;
         }
         let due = last_redraw.is_none_or(|at| at.elapsed() >= MIN_REDRAW_INTERVAL);
-        if (dirty && due) || (tick && due) {
+        if due && (dirty || tick) {
             let changed = dirty;
             dirty = false;
             last_redraw = Some(Instant::now());

@@ -5,7 +5,7 @@ use rollouts::crd::{AnalysisRun, Experiment};
 
 use super::{
     ExperimentInfo, ExperimentListRow, ImageInfo, SCHEMA_VERSION, analysis::analysis_run_infos,
-    created_at, meta_name, meta_namespace, meta_uid, merge_image, owned_by, parse_revision,
+    created_at, merge_image, meta_name, meta_namespace, meta_uid, owned_by, parse_revision,
     replicaset::replica_set_infos,
 };
 use crate::duration::parse_go_duration;
@@ -48,7 +48,9 @@ pub fn experiment_info(
             .and_then(|s| s.phase.as_ref())
             .map(|p| p.as_str().to_string())
             .unwrap_or_default(),
-        message: status.and_then(|s| s.message.clone()).filter(|m| !m.is_empty()),
+        message: status
+            .and_then(|s| s.message.clone())
+            .filter(|m| !m.is_empty()),
         images,
         analysis_runs: analysis_run_infos(&uid, all_runs),
         replica_sets,

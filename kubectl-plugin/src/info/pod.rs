@@ -12,17 +12,20 @@ pub fn pod_info(pod: &Pod) -> PodInfo {
     let spec = pod.spec.as_ref();
     let status = pod.status.as_ref();
     let total_containers = spec.map_or(0, |s| s.containers.len());
-    let init_containers = spec.and_then(|s| s.init_containers.as_deref()).unwrap_or(&[]);
+    let init_containers = spec
+        .and_then(|s| s.init_containers.as_deref())
+        .unwrap_or(&[]);
     let sidecar = |name: &str| {
         init_containers
             .iter()
             .any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"))
     };
 
-    let mut reason = status
-        .and_then(|s| s.phase.clone())
-        .unwrap_or_default();
-    if let Some(r) = status.and_then(|s| s.reason.as_deref()).filter(|r| !r.is_empty()) {
+    let mut reason = status.and_then(|s| s.phase.clone()).unwrap_or_default();
+    if let Some(r) = status
+        .and_then(|s| s.reason.as_deref())
+        .filter(|r| !r.is_empty())
+    {
         reason = r.to_string();
     }
 

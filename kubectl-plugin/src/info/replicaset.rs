@@ -22,7 +22,11 @@ pub fn replica_set_infos(
         .filter(|rs| owned_by(rs.metadata.owner_references.as_ref(), owner_uid))
         .map(|rs| replica_set_info(rs, rollout))
         .collect();
-    infos.sort_by(|a, b| b.revision.cmp(&a.revision).then_with(|| a.name.cmp(&b.name)));
+    infos.sort_by(|a, b| {
+        b.revision
+            .cmp(&a.revision)
+            .then_with(|| a.name.cmp(&b.name))
+    });
 
     for pod in all_pods {
         let Some(owners) = pod.metadata.owner_references.as_ref() else {

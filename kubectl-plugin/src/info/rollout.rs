@@ -14,7 +14,7 @@ use rollouts::{
 use super::{
     ContainerInfo, ImageInfo, ReplicaCounts, ReplicaSetInfo, RevisionInfo, RolloutInfo,
     RolloutListRow, SCHEMA_VERSION, StepInfo, analysis::analysis_run_infos, created_at,
-    experiment::experiment_infos, meta_name, meta_namespace, meta_uid, merge_image,
+    experiment::experiment_infos, merge_image, meta_name, meta_namespace, meta_uid,
     replicaset::replica_set_infos, tags,
 };
 
@@ -52,7 +52,7 @@ pub fn rollout_info(
                     .iter()
                     .filter(|rs| rs.canary)
                     .map(|rs| rs.available * max / available)
-                    .last()
+                    .next_back()
                     .unwrap_or(0)
             } else {
                 status
@@ -121,10 +121,9 @@ pub fn rollout_info(
         images,
         containers: containers(template_spec.map(|s| &s.containers)),
         init_containers: containers(template_spec.and_then(|s| s.init_containers.as_ref())),
-        restarted_at: status
-            .restarted_at
-            .as_ref()
-            .map(|t| rollouts::status::to_utc(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        restarted_at: status.restarted_at.as_ref().map(|t| {
+            rollouts::status::to_utc(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        }),
         revisions: revisions(replica_sets, experiments, analysis_runs),
     }
 }

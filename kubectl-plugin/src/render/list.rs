@@ -21,8 +21,9 @@ pub struct ListColumns {
 
 /// The header line of `list rollouts` (tab-separated, not yet aligned).
 pub fn rollout_header(columns: ListColumns) -> String {
-    let mut header =
-        String::from("NAME\tSTRATEGY\tSTATUS\tSTEP\tSET-WEIGHT\tREADY\tDESIRED\tUP-TO-DATE\tAVAILABLE\n");
+    let mut header = String::from(
+        "NAME\tSTRATEGY\tSTATUS\tSTEP\tSET-WEIGHT\tREADY\tDESIRED\tUP-TO-DATE\tAVAILABLE\n",
+    );
     if columns.namespace {
         header.insert_str(0, "NAMESPACE\t");
     }

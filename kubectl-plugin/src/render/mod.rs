@@ -3,6 +3,8 @@
 //! Nothing here does I/O or reads the clock; `now` is a parameter so output is reproducible.
 
 pub mod list;
+#[cfg(test)]
+mod snapshots;
 pub mod tabwriter;
 pub mod tree;
 

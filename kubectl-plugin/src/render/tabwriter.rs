@@ -57,7 +57,13 @@ impl Table<'_> {
 
     /// Go's `Writer.format`: lays out lines `line0..line1` given the widths of the columns to the
     /// left (`col_widths`), recursing into each block of the next column.
-    fn format(&self, out: &mut String, col_widths: &mut Vec<usize>, mut line0: usize, line1: usize) {
+    fn format(
+        &self,
+        out: &mut String,
+        col_widths: &mut Vec<usize>,
+        mut line0: usize,
+        line1: usize,
+    ) {
         let column = col_widths.len();
         let mut this = line0;
         while this < line1 {
@@ -121,10 +127,7 @@ mod tests {
     #[test]
     fn ansi_sequences_take_no_width() {
         let text = "\x1b[32m✔\x1b[0m ok\tX\nlonger\tY\n";
-        assert_eq!(
-            align(text, 2),
-            "\x1b[32m✔\x1b[0m ok    X\nlonger  Y\n"
-        );
+        assert_eq!(align(text, 2), "\x1b[32m✔\x1b[0m ok    X\nlonger  Y\n");
         assert_eq!(display_width("\x1b[0m॥\x1b[0m Paused"), 8);
     }
 

@@ -88,7 +88,11 @@ pub fn render_experiment(info: &ExperimentInfo, now: DateTime<Utc>, style: Style
     }
     images(&mut out, &info.images, style);
     out.push('\n');
-    let mut tree = Tree { now, style, text: String::new() };
+    let mut tree = Tree {
+        now,
+        style,
+        text: String::new(),
+    };
     tree.header();
     tree.experiment(info, "", "");
     out.push_str(&tabwriter::align(&tree.text, TREE_PADDING));
@@ -110,7 +114,11 @@ fn images(out: &mut String, images: &[ImageInfo], style: Style) {
 
 /// The tab-aligned resource tree of a rollout.
 pub fn rollout_tree(info: &RolloutInfo, now: DateTime<Utc>, style: Style) -> String {
-    let mut tree = Tree { now, style, text: String::new() };
+    let mut tree = Tree {
+        now,
+        style,
+        text: String::new(),
+    };
     tree.header();
     tree.row(
         &format!("{ICON_ROLLOUT} {}", info.name),

@@ -499,3 +499,60 @@ fn old_replica_sets_beyond_the_history_limit_are_deleted_once_scaled_down() {
         .collect();
     assert_eq!(left, [names[2].clone(), names[3].clone()]);
 }
+
+#[test]
+fn the_new_replica_set_keeps_off_the_stable_nodes_with_anti_affinity() {
+    use crate::crd::{AntiAffinity, PreferredDuringSchedulingIgnoredDuringExecution};
+    let mut ro = rollout(3, steps());
+    ro.spec.strategy.canary.as_mut().unwrap().anti_affinity = Some(AntiAffinity {
+        preferred_during_scheduling_ignored_during_execution: Some(
+            PreferredDuringSchedulingIgnoredDuringExecution { weight: 50 },
+        ),
+        ..Default::default()
+    });
+    let mut world = World::new(ro);
+    world.run_to_rest(10);
+    let h1 = hash(&world.rollout);
+    let initial = world
+        .current_rs()
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .as_ref()
+        .unwrap();
+    assert!(
+        initial.spec.as_ref().unwrap().affinity.is_none(),
+        "no stable yet: nothing to avoid"
+    );
+
+    set_image(&mut world.rollout, "app:v2");
+    let plan = world.plan();
+    let Some(Action::CreateReplicaSet(rs)) = plan.actions().next() else {
+        panic!("create")
+    };
+    let affinity = serde_json::to_value(
+        &rs.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .as_ref()
+            .unwrap()
+            .spec
+            .as_ref()
+            .unwrap()
+            .affinity,
+    )
+    .unwrap();
+    assert_eq!(
+        affinity,
+        json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+            "weight": 50,
+            "podAffinityTerm": {
+                "labelSelector": {"matchExpressions": [{"key": keys::POD_TEMPLATE_HASH, "operator": "In", "values": [h1]}]},
+                "namespaces": ["default"],
+                "topologyKey": "kubernetes.io/hostname"
+            }
+        }]}})
+    );
+}
