@@ -28,6 +28,10 @@ generate crds:
 hash-vectors:
 	bash e2e/hashgen/check.sh
 
+## Benchmarks: criterion for the hot pure code (planner, hash).
+bench:
+	$(CARGO) bench --locked --bench planner
+
 cluster-build:
 	bash e2e/cluster/build.sh >/dev/null
 

@@ -1,7 +1,8 @@
 //! The pure planner of one Rollout reconcile: [`plan`] maps an [`Observed`] snapshot to the
 //! [`Plan`] Argo Rollouts v1.9.1 would carry out for it (`rollout/controller.go` `syncHandler` and
 //! `newRolloutContext`, `context.go` `reconcile`, `sync.go`, `replicaset.go`, `service.go`,
-//! `restart.go`, `pause.go`; the canary strategy itself is in [`crate::canary::plan`]).
+//! `restart.go`, `pause.go`; the strategies themselves are in [`crate::canary::plan`] and
+//! [`crate::bluegreen`]).
 //!
 //! One reconcile, in Argo's order:
 //!
@@ -16,7 +17,7 @@
 //! 5. `spec.replicas` unset: write 1 and stop (the HPA needs a value).
 //! 6. `checkPausedConditions` writes the Progressing/Paused conditions at once if they changed.
 //! 7. A scaling event (the desired-replicas annotation differs from `spec.replicas`) only
-//!    rescales; otherwise the strategy runs (canary; blue-green is not supported yet).
+//!    rescales; otherwise the strategy runs (blue-green or canary).
 //!
 //! Writes are only planned, never performed: the executor applies [`Plan::items`] in order and
 //! stops at the first failure, and every status change is a merge patch against the status as
@@ -31,7 +32,7 @@ mod status;
 mod validate;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -45,7 +46,8 @@ pub(crate) use self::pause::{
     PauseContext, completed_canary_pause_step, pause_condition, pause_end,
 };
 pub(crate) use self::replicasets::{
-    available, is_active, parse_revision, pod_hash, spec_replicas, status_replicas,
+    annotation, available, has_scale_down_deadline, is_active, name, parse_revision, pod_hash,
+    ready, spec_replicas, status_replicas,
 };
 pub(crate) use self::status::{canary_mut, text};
 use crate::{
@@ -220,19 +222,14 @@ impl<'a> Ctx<'a> {
     fn sync_replicas_only(&mut self) {
         self.sync_replica_set_revision();
         if self.rollout.spec.strategy.blue_green.is_some() {
-            self.rollout_blue_green();
+            crate::bluegreen::sync_replicas_only(self);
             return;
         }
         crate::canary::plan::sync_replicas_only(self);
     }
 
-    /// Blue-green is not implemented yet: say so in the status (as an `InvalidSpec` condition,
-    /// hence phase Degraded with the message) instead of leaving the rollout silently stuck.
-    ///
-    /// TODO(blue-green): port `rolloutBlueGreen` (Argo's `rollout/bluegreen.go`) into
-    /// `crate::bluegreen::plan` and call it here; `calculate_base_status` already drops the
-    /// `InvalidSpec` condition once a reconcile gets through.
+    /// Argo's `rolloutBlueGreen` ([`crate::bluegreen`]).
     fn rollout_blue_green(&mut self) {
-        self.invalid_spec(&validate::blue_green_unsupported());
+        crate::bluegreen::rollout_blue_green(self);
     }
 }

@@ -67,6 +67,12 @@ impl PauseContext {
         self.clear_pause_conditions = true;
     }
 
+    /// Whether this reconcile adds a pause condition (Argo's `HasAddPause`): a pause that starts
+    /// now cannot have completed yet.
+    pub(crate) fn has_add_pause(&self) -> bool {
+        !self.add_pause_reasons.is_empty()
+    }
+
     /// Argo's `CalculatePauseStatus`: writes `abort`, `abortedAt`, `pauseConditions` and
     /// `controllerPause` of `new_status` from the persisted status `prev` and the intents.
     ///
@@ -157,6 +163,14 @@ pub(crate) fn completed_canary_pause_step(
 }
 
 impl Ctx<'_> {
+    /// Argo's `haltProgress`: `spec.paused` or an `InconclusiveAnalysisRun` pause holds back the
+    /// parts of a reconcile that move an update forward (canary scaling, the blue-green Service
+    /// switches and pause handling), judged on the persisted status.
+    pub(crate) fn halt_progress(&self) -> bool {
+        self.rollout.spec.paused == Some(true)
+            || pause_condition(self.status(), &PauseReason::InconclusiveAnalysis).is_some()
+    }
+
     /// Argo's `checkPausedConditions`, run on every reconcile: keeps the Progressing condition
     /// (`RolloutPaused`/`RolloutResumed`/`RolloutRetry`, status Unknown) and the `Paused`
     /// condition in line with `spec.paused || pauseConditions` and the abort flag. Any change

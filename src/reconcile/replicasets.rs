@@ -230,6 +230,56 @@ impl Ctx<'_> {
         }
     }
 
+    /// Argo's `removeScaleDownDeadlines`: the new and the stable ReplicaSet are wanted, so a
+    /// `scale-down-deadline` left on them (a move back to a ReplicaSet still inside its delay) is
+    /// removed, except on the new one while an abort delays its scale-down.
+    pub(crate) fn remove_scale_down_deadlines(&mut self) {
+        let mut to_remove = Vec::new();
+        if let Some(n) = self.new_rs
+            && !self.should_delay_scale_down_on_abort()
+        {
+            to_remove.push(n);
+        }
+        if let Some(s) = self.stable_rs
+            && (to_remove.is_empty() || Some(s) != self.new_rs)
+        {
+            to_remove.push(s);
+        }
+        for i in to_remove {
+            self.remove_scale_down_deadline(i);
+        }
+    }
+
+    /// Applies a change of the `scale-down-deadline` annotation to ReplicaSet `i` (Argo's
+    /// JSON patches of `addScaleDownDelay`/`removeScaleDownDelay`, folded into this plan's
+    /// update of the ReplicaSet). Nothing is written when the annotation already says so.
+    pub(crate) fn change_scale_down_deadline(&mut self, i: usize, change: &rs::DeadlineChange) {
+        let mut copy = self.latest_rs(i);
+        let changed = match change {
+            rs::DeadlineChange::Set(value) => {
+                if annotation(&copy, keys::SCALE_DOWN_DEADLINE) == Some(value.as_str()) {
+                    false
+                } else {
+                    rs::set_scale_down_deadline(&mut copy, value);
+                    true
+                }
+            }
+            rs::DeadlineChange::Remove => rs::remove_scale_down_deadline(&mut copy),
+        };
+        if changed {
+            self.update_replica_set(copy);
+        }
+    }
+
+    /// Argo's `GetReplicaSetByTemplateHash`: the ReplicaSet whose hash label is `hash` (the last
+    /// one, should several carry it); none for an empty hash.
+    pub(crate) fn replica_set_by_hash(&self, hash: &str) -> Option<usize> {
+        if hash.is_empty() {
+            return None;
+        }
+        self.rss.iter().rposition(|rs| pod_hash(rs) == hash)
+    }
+
     /// Argo's `shouldDelayScaleDownOnAbort`: only an aborted traffic-routed canary (or a
     /// blue-green preview) with a stable ReplicaSet and an abort delay keeps its canary up.
     pub(crate) fn should_delay_scale_down_on_abort(&self) -> bool {

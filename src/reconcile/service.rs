@@ -1,5 +1,6 @@
 //! Pointing the canary's `stableService` and `canaryService` at ReplicaSets (Argo's
-//! `rollout/service.go`, canary part).
+//! `rollout/service.go`, canary part), and the selector switch itself, which blue-green shares
+//! (its active and preview Services are in [`crate::bluegreen`]).
 //!
 //! A Service only ever moves to a ReplicaSet with at least one available pod, so it never
 //! selects nothing; adopting a Service that has no `managed-by-rollouts` annotation yet even
@@ -71,6 +72,20 @@ impl Ctx<'_> {
         if available(rs) <= 0 {
             return;
         }
+        self.switch_service_selector(service, &current, managed, &desired);
+    }
+
+    /// Argo's `switchServiceSelector` once it decided to write: a strategic-merge patch of the
+    /// Service's `rollouts-pod-template-hash` selector (plus the `managed-by-rollouts`
+    /// annotation when the Service does not carry one yet) and the `SwitchService` event, which
+    /// names the previous hash (`''` when the selector had none).
+    pub(crate) fn switch_service_selector(
+        &mut self,
+        service: &str,
+        current: &str,
+        managed: bool,
+        desired: &str,
+    ) {
         let rollout_name = self.rollout.metadata.name.clone().unwrap_or_default();
         let patch = if managed {
             json!({"spec": {"selector": {keys::POD_TEMPLATE_HASH: desired}}})

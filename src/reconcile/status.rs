@@ -11,6 +11,7 @@ use super::Ctx;
 use crate::{
     crd::{CanaryStatus, Rollout, RolloutCondition, RolloutStatus, condition},
     plan::{Action, EventIntent, merge_patch},
+    replicaset::rs,
     status::{
         conditions::{
             self as cond, CONDITION_FALSE, CONDITION_TRUE, NEW_RS_AVAILABLE_REASON,
@@ -267,15 +268,22 @@ impl Ctx<'_> {
             }
         }
 
-        let available = self
-            .rss
-            .iter()
-            .map(super::replicasets::available)
-            .sum::<i32>();
-        let is_available = if self.rollout.spec.strategy.canary.is_some() {
+        let is_available = if self.rollout.spec.strategy.blue_green.is_some() {
+            // Blue-green: the ReplicaSet behind the active selector is saturated.
+            let active = new_status
+                .blue_green
+                .as_ref()
+                .map_or("", |bg| text(&bg.active_selector));
+            self.replica_set_by_hash(active)
+                .is_some_and(|i| rs::is_saturated(&self.rollout, &self.rss[i]))
+        } else if self.rollout.spec.strategy.canary.is_some() {
+            let available = self
+                .rss
+                .iter()
+                .map(super::replicasets::available)
+                .sum::<i32>();
             available >= self.rollout.desired_replicas()
         } else {
-            // Blue-green availability (active RS saturated) lands with the blue-green planner.
             false
         };
         cond::set_condition(

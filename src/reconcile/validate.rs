@@ -27,13 +27,26 @@ fn unsupported(path: impl Into<String>) -> FieldError {
 
 /// The first part of the spec that uses a feature this planner does not implement yet, if any.
 ///
-/// Refused: analysis, experiment, plugin, setCanaryScale, setHeaderRoute and setMirrorRoute
-/// steps; traffic routing; background analysis; ping-pong; ephemeral canary/stable metadata
-/// (the ReplicaSet side exists, but existing pods would need relabelling); workloadRef. Blue-green is refused later, at the strategy dispatch, where its
-/// planner will plug in.
+/// Refused: workloadRef; for a canary, analysis, experiment, plugin, setCanaryScale,
+/// setHeaderRoute and setMirrorRoute steps, traffic routing, background analysis, ping-pong and
+/// ephemeral canary/stable metadata; for blue-green, pre- and post-promotion analysis and
+/// ephemeral preview/active metadata. (Ephemeral metadata has its ReplicaSet side, but the
+/// existing pods would need relabelling, which no planned action does yet.)
 pub fn unsupported_feature(rollout: &Rollout) -> Option<FieldError> {
     if rollout.spec.workload_ref.is_some() {
         return Some(unsupported("spec.workloadRef"));
+    }
+    if let Some(bg) = &rollout.spec.strategy.blue_green {
+        let fields = [
+            ("prePromotionAnalysis", bg.pre_promotion_analysis.is_some()),
+            ("postPromotionAnalysis", bg.post_promotion_analysis.is_some()),
+            ("previewMetadata", bg.preview_metadata.is_some()),
+            ("activeMetadata", bg.active_metadata.is_some()),
+        ];
+        return fields
+            .into_iter()
+            .find(|(_, used)| *used)
+            .map(|(field, _)| unsupported(format!("spec.strategy.blueGreen.{field}")));
     }
     let canary = rollout.spec.strategy.canary.as_ref()?;
     let base = "spec.strategy.canary";
@@ -61,11 +74,6 @@ pub fn unsupported_feature(rollout: &Rollout) -> Option<FieldError> {
         .into_iter()
         .find(|(_, used)| *used)
         .map(|(field, _)| unsupported(format!("{base}.{field}")))
-}
-
-/// The message of the blue-green strategy until its planner lands.
-pub fn blue_green_unsupported() -> FieldError {
-    unsupported("spec.strategy.blueGreen")
 }
 
 /// Argo's service reference checks (`getReferencedServices` + `ValidateService`): every named

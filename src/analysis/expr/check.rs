@@ -39,7 +39,7 @@ const SUPPORTED_BUILTINS: &[&str] = &[
     "findLastIndex", "len", "type", "abs", "ceil", "floor", "round", "int", "float", "string",
     "trim", "trimPrefix", "trimSuffix", "upper", "lower", "split", "replace", "repeat", "join",
     "indexOf", "lastIndexOf", "hasPrefix", "hasSuffix", "max", "min", "sum", "mean", "median",
-    "now", "duration", "date", "first", "last", "keys", "values",
+    "now", "duration", "date", "first", "last", "keys", "values", "sort",
 ];
 
 pub(super) fn is_supported_builtin(name: &str) -> bool {
@@ -165,6 +165,9 @@ impl Checker {
     fn identifier(&mut self, name: &str) -> CResult<(Ty, Info)> {
         if let Some((_, t, info)) = self.var_scopes.iter().rev().find(|(n, ..)| n == name) {
             return Ok((t.clone(), info.clone()));
+        }
+        if name == "$env" {
+            return Ok((Ty::map_any(), Info::default()));
         }
         if super::parse::BUILTINS.contains(&name) {
             return Ok((
@@ -325,6 +328,13 @@ impl Checker {
     fn member(&mut self, node: &mut Node, prop: &mut Node) -> CResult<Ty> {
         let (base, _) = self.visit(node)?;
         let (p, _) = self.visit(prop)?;
+        // `$env.name` is the environment entry itself, typed like the bare name.
+        if matches!(node, Node::Ident(n) if n == "$env") {
+            return match prop {
+                Node::Str(name) => self.identifier(name).map(|(t, _)| t),
+                _ => Ok(Ty::Any),
+            };
+        }
         if let Node::Str(name) = prop
             && base == Ty::Nil
         {
@@ -501,6 +511,28 @@ impl Checker {
                 }
                 Ok(types[0].clone())
             }
+            "sort" => {
+                let types = self.arg_types(args)?;
+                if types.len() != 1 && types.len() != 2 {
+                    return Err(format!(
+                        "invalid number of arguments (expected 1 or 2, got {})",
+                        types.len()
+                    ));
+                }
+                if !types[0].is_any() && !types[0].is_array() {
+                    return Err(format!("cannot sort {}", go_s(&types[0])));
+                }
+                if let Some(dir) = types.get(1)
+                    && !dir.is_string()
+                    && !dir.is_any()
+                {
+                    return Err(format!(
+                        "invalid argument for sort (expected string, got {})",
+                        go_s(dir)
+                    ));
+                }
+                Ok(Ty::slice_any())
+            }
             "type" | "string" => self.overloads(name, &[s(vec![Ty::Any], Ty::String)], args),
             "upper" | "lower" => self.overloads(name, &[s(vec![Ty::String], Ty::String)], args),
             "trim" => self.overloads(
@@ -598,7 +630,10 @@ impl Checker {
             if let Some(init) = rest.get_mut(1) {
                 self.visit(init)?;
             }
-            return Err("builtin reduce is not supported".into());
+            return match closure {
+                Ty::Func(sig) => Ok(sig.outs[0].clone()),
+                _ => Err("predicate should has two input and one output param".into()),
+            };
         }
         let Ty::Func(sig) = &closure else {
             return Err("predicate should has one input and one output param".into());

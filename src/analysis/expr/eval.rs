@@ -32,9 +32,38 @@ fn fail<T>(message: impl Into<String>) -> EResult<T> {
     Err(Stop::Error(message.into()))
 }
 
+/// What a predicate iterates: Go's `reflect.Value` of the collection.
+#[derive(Clone)]
+enum Items {
+    Array(Arc<Vec<Value>>),
+    /// A map can be iterated (its length is known) but its elements cannot be taken: Go's
+    /// `reflect.Value.Index` panics on a map, but only if the closure uses `#`.
+    Map(usize),
+}
+
+impl Items {
+    fn len(&self) -> usize {
+        match self {
+            Items::Array(items) => items.len(),
+            Items::Map(n) => *n,
+        }
+    }
+
+    fn get(&self, i: usize) -> EResult<Value> {
+        match self {
+            Items::Array(items) => items
+                .get(i)
+                .cloned()
+                .ok_or_else(|| Stop::Error("reflect: slice index out of range".into())),
+            Items::Map(_) => fail("reflect: call of reflect.Value.Index on map Value"),
+        }
+    }
+}
+
 struct Scope {
-    items: Arc<Vec<Value>>,
+    items: Items,
     index: usize,
+    acc: Value,
 }
 
 pub(super) struct Vm<'a> {
@@ -171,6 +200,18 @@ impl<'a> Vm<'a> {
         if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| *n == name) {
             return Ok(v.clone());
         }
+        if name == "$env" {
+            let mut env = BTreeMap::new();
+            if let Some(result) = self.result {
+                env.insert("result".to_string(), result.clone());
+            }
+            for f in [EnvFn::AsInt, EnvFn::AsFloat, EnvFn::IsNaN, EnvFn::IsInf, EnvFn::IsNil, EnvFn::Default] {
+                if self.result.is_some() || matches!(f, EnvFn::IsNaN | EnvFn::IsInf) {
+                    env.insert(format!("{f:?}"), Value::Func(f));
+                }
+            }
+            return Ok(Value::Map(Arc::new(env)));
+        }
         if let Some(result) = self.result {
             if name == "result" {
                 return Ok(result.clone());
@@ -189,8 +230,9 @@ impl<'a> Vm<'a> {
             return fail("cannot use pointer accessor outside closure");
         };
         match name {
-            "" => Ok(scope.items[scope.index].clone()),
+            "" => scope.items.get(scope.index),
             "index" => Ok(Value::Int(scope.index as i64)),
+            "acc" => Ok(scope.acc.clone()),
             other => fail(format!("unknown pointer #{other}")),
         }
     }
@@ -287,7 +329,11 @@ impl<'a> Vm<'a> {
     ) -> EResult<()> {
         let items = begin(collection)?;
         let n = items.len();
-        self.scopes.push(Scope { items, index: 0 });
+        self.scopes.push(Scope {
+            items,
+            index: 0,
+            acc: Value::Nil,
+        });
         let mut run = || -> EResult<()> {
             for k in 0..n {
                 let i = if backwards { n - 1 - k } else { k };
@@ -323,6 +369,10 @@ impl<'a> Vm<'a> {
         {
             let collection = self.eval(collection)?;
             return self.predicate(name, &collection, closure);
+        }
+        if let ("reduce", [collection, closure, init @ ..]) = (name, args) {
+            let collection = self.eval(collection)?;
+            return self.reduce(&collection, closure, init.first());
         }
         let values = args
             .iter()
@@ -383,7 +433,7 @@ impl<'a> Vm<'a> {
                         if name == "map" {
                             out.push(v);
                         } else if assert_bool(&v)? {
-                            out.push(items[i].clone());
+                            out.push(items.get(i)?);
                         }
                         Ok(true)
                     },
@@ -410,21 +460,46 @@ impl<'a> Vm<'a> {
                 Ok(match (found, name.ends_with("Index")) {
                     (None, _) => Value::Nil,
                     (Some(i), true) => Value::Int(i as i64),
-                    (Some(i), false) => items[i].clone(),
+                    (Some(i), false) => items.get(i)?,
                 })
             }
         }
     }
+
+    /// `reduce(collection, closure[, initial])`: `#acc` starts at `initial`, or at the first
+    /// element (then the loop starts at the second).
+    fn reduce(&mut self, collection: &Value, closure: &'a Node, init: Option<&'a Node>) -> EResult<Value> {
+        let items = begin(collection)?;
+        let (acc, start) = match init {
+            Some(init) => (self.eval(init)?, 0),
+            None => (items.get(0)?, 1),
+        };
+        self.scopes.push(Scope {
+            items: items.clone(),
+            index: start,
+            acc,
+        });
+        let mut run = || -> EResult<Value> {
+            for i in start..items.len() {
+                self.scopes.last_mut().expect("scope pushed").index = i;
+                let acc = self.eval(closure)?;
+                self.scopes.last_mut().expect("scope pushed").acc = acc;
+            }
+            Ok(self.scopes.last().expect("scope pushed").acc.clone())
+        };
+        let out = run();
+        self.scopes.pop();
+        out
+    }
 }
 
 /// The elements a predicate iterates (Go's `OpBegin` on `reflect.ValueOf(collection)`).
-fn begin(collection: &Value) -> EResult<Arc<Vec<Value>>> {
+fn begin(collection: &Value) -> EResult<Items> {
     match collection {
-        Value::Array(items, _) => Ok(items.clone()),
-        Value::String(s) => Ok(Arc::new(s.bytes().map(Value::Uint8).collect())),
+        Value::Array(items, _) => Ok(Items::Array(items.clone())),
+        Value::String(s) => Ok(Items::Array(Arc::new(s.bytes().map(Value::Uint8).collect()))),
         Value::Nil => fail("reflect: call of reflect.Value.Len on zero Value"),
-        Value::Map(m) if m.is_empty() => Ok(Arc::new(Vec::new())),
-        Value::Map(_) => fail("reflect: call of reflect.Value.Index on map Value"),
+        Value::Map(m) => Ok(Items::Map(m.len())),
         other => fail(format!(
             "reflect: call of reflect.Value.Len on {} Value",
             kind_name(other)
@@ -979,21 +1054,18 @@ fn builtin_call(name: &str, args: &[Value], now: DateTime<Utc>) -> EResult<Value
         "hasPrefix" => Value::Bool(str_arg(0)?.starts_with(str_arg(1)?)),
         "hasSuffix" => Value::Bool(str_arg(0)?.ends_with(str_arg(1)?)),
         "max" | "min" => {
-            let mut best: Option<Value> = None;
+            // Go: `if best == nil || Less(best, arg)` (More for min).
+            let mut best = Value::Nil;
             for v in args {
-                if num(v).is_none() {
-                    return fail(format!("invalid argument for {name} (type {})", v.type_name()));
-                }
-                let better = match &best {
-                    None => true,
-                    Some(b) => compare(if name == "max" { ">" } else { "<" }, v, b)?,
-                };
+                let better = best.is_nil()
+                    || compare(if name == "max" { "<" } else { ">" }, &best, v)?;
                 if better {
-                    best = Some(v.clone());
+                    best = v.clone();
                 }
             }
-            best.unwrap_or(Value::Nil)
+            best
         }
+        "sort" => sort(a0, args.get(1))?,
         "sum" | "mean" | "median" => {
             let Value::Array(items, _) = a0 else {
                 return fail(format!("cannot {name} {}", kind_name(a0)));
@@ -1154,4 +1226,50 @@ fn go_layout_to_chrono(layout: &str) -> String {
         rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// expr's `sort(array[, "asc" | "desc"])` on numbers or strings of one type.
+fn sort(array: &Value, dir: Option<&Value>) -> EResult<Value> {
+    let Value::Array(items, _) = array else {
+        return fail(format!("cannot sort {}", kind_name(array)));
+    };
+    let desc = match dir {
+        None => false,
+        Some(Value::String(s)) if &**s == "desc" => true,
+        Some(Value::String(s)) if &**s == "asc" => false,
+        Some(Value::String(s)) => {
+            return fail(format!(
+                "invalid argument for sort (expected \"asc\" or \"desc\", got {})",
+                crate::validation::go_quote(s)
+            ));
+        }
+        Some(other) => {
+            return fail(format!(
+                "invalid argument for sort (expected string, got {})",
+                other.type_name()
+            ));
+        }
+    };
+    let mut sorted: Vec<Value> = items.to_vec();
+    if let Some(first) = sorted.first() {
+        let ty = first.type_name();
+        if let Some(other) = sorted.iter().find(|v| v.type_name() != ty) {
+            return fail(format!(
+                "cannot sort array of different types ({} and {ty})",
+                other.type_name()
+            ));
+        }
+        if num(first).is_none() && !matches!(first, Value::String(_)) {
+            return fail(format!("sort: unsupported type {}", kind_name(first)));
+        }
+    }
+    sorted.sort_by(|a, b| {
+        let ord = match (num(a), num(b), a, b) {
+            (Some(x), Some(y), ..) => as_f64(x).total_cmp(&as_f64(y)),
+            (_, _, Value::String(x), Value::String(y)) => x.cmp(y),
+            _ => std::cmp::Ordering::Equal,
+        };
+        if desc { ord.reverse() } else { ord }
+    });
+    Ok(Value::array(sorted))
 }

@@ -373,8 +373,10 @@ impl Ty {
         matches!(self, Ty::Any)
     }
 
+    /// Go's checker decides by `reflect.Kind`, and `time.Duration` has kind `int64`: it counts
+    /// as an integer there (`duration("1h") > duration("5m")` type-checks).
     pub(super) fn is_integer(&self) -> bool {
-        matches!(self, Ty::Int | Ty::Int64 | Ty::Uint8)
+        matches!(self, Ty::Int | Ty::Int64 | Ty::Uint8 | Ty::Duration)
     }
 
     pub(super) fn is_float(&self) -> bool {

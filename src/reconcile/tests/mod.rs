@@ -2,7 +2,7 @@
 
 mod abort;
 mod deadline;
-mod harness;
+pub(crate) mod harness;
 mod lifecycle;
 mod properties;
 mod steps;
