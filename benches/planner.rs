@@ -31,7 +31,13 @@ fn template(image: &str) -> Value {
     })
 }
 
-fn replica_set(rollout: &Rollout, hash: &str, revision: i64, replicas: i32, image: &str) -> ReplicaSet {
+fn replica_set(
+    rollout: &Rollout,
+    hash: &str,
+    revision: i64,
+    replicas: i32,
+    image: &str,
+) -> ReplicaSet {
     let mut tpl = template(image);
     tpl["metadata"]["labels"]["rollouts-pod-template-hash"] = json!(hash);
     serde_json::from_value(json!({
@@ -100,10 +106,14 @@ fn mid_update() -> Observed {
 fn benches(c: &mut Criterion) {
     let observed = mid_update();
     let plan = rollouts::reconcile::plan(&observed);
-    assert!(plan.actions().next().is_none(), "a paused rollout at rest plans no write: {plan:?}");
-    c.bench_function("plan one reconcile (canary, paused at step 2 of 4, 10 replicas)", |b| {
-        b.iter(|| rollouts::reconcile::plan(black_box(&observed)))
-    });
+    assert!(
+        plan.actions().next().is_none(),
+        "a paused rollout at rest plans no write: {plan:?}"
+    );
+    c.bench_function(
+        "plan one reconcile (canary, paused at step 2 of 4, 10 replicas)",
+        |b| b.iter(|| rollouts::reconcile::plan(black_box(&observed))),
+    );
     let tpl = template("checkout:2");
     c.bench_function("pod-template hash (typical template)", |b| {
         b.iter(|| hash::pod_template_hash(black_box(&tpl), None).unwrap())
