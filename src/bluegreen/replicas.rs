@@ -112,11 +112,10 @@ fn reconcile_new_replica_set(c: &mut Ctx) {
                 }
             }
             None => {
-                let stable_ready = c.stable().is_some_and(|s| {
-                    Some(available(s)) == c.rollout.spec.replicas
-                });
-                if stable_ready
-                    && let Some(delay) = rs::abort_scale_down_delay(&c.rollout).seconds
+                let stable_ready = c
+                    .stable()
+                    .is_some_and(|s| Some(available(s)) == c.rollout.spec.replicas);
+                if stable_ready && let Some(delay) = rs::abort_scale_down_delay(&c.rollout).seconds
                 {
                     if let Some(change) = rs::add_scale_down_delay(&c.rss[n], delay, c.now) {
                         c.change_scale_down_deadline(n, &change);

@@ -21,7 +21,9 @@ use crate::{
 };
 
 fn blue_green_mut(status: &mut RolloutStatus) -> &mut BlueGreenStatus {
-    status.blue_green.get_or_insert_with(BlueGreenStatus::default)
+    status
+        .blue_green
+        .get_or_insert_with(BlueGreenStatus::default)
 }
 
 /// Argo's `syncRolloutStatusBlueGreen`.
@@ -62,7 +64,8 @@ pub(super) fn sync_rollout_status(c: &mut Ctx, services: &Services) {
         Some(i) => {
             let rs = &c.rss[i];
             new_status.hpa_replicas = Some(rs::status_replicas(rs));
-            new_status.selector = Some(format_label_selector(rs.spec.as_ref().map(|s| &s.selector)));
+            new_status.selector =
+                Some(format_label_selector(rs.spec.as_ref().map(|s| &s.selector)));
             new_status.available_replicas = Some(available(rs));
             new_status.ready_replicas = Some(ready(rs));
         }

@@ -39,7 +39,10 @@ pub fn unsupported_feature(rollout: &Rollout) -> Option<FieldError> {
     if let Some(bg) = &rollout.spec.strategy.blue_green {
         let fields = [
             ("prePromotionAnalysis", bg.pre_promotion_analysis.is_some()),
-            ("postPromotionAnalysis", bg.post_promotion_analysis.is_some()),
+            (
+                "postPromotionAnalysis",
+                bg.post_promotion_analysis.is_some(),
+            ),
             ("previewMetadata", bg.preview_metadata.is_some()),
             ("activeMetadata", bg.active_metadata.is_some()),
         ];

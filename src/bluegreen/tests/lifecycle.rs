@@ -104,7 +104,11 @@ fn initial_deploy_scales_at_once_promotes_and_switches_the_active_service_when_r
     let plan = world.reconcile();
     assert_eq!(
         shape(&plan),
-        ["patch service active", "event SwitchService", "patch status"]
+        [
+            "patch service active",
+            "event SwitchService",
+            "patch status"
+        ]
     );
     assert_eq!(
         events(&plan),
@@ -128,7 +132,11 @@ fn initial_deploy_scales_at_once_promotes_and_switches_the_active_service_when_r
     assert_eq!(world.phase(), ("Healthy".into(), String::new()));
     assert_eq!(selector(&world, "active"), h);
     assert_eq!(
-        world.services["active"].metadata.annotations.as_ref().unwrap()[keys::MANAGED_BY_ROLLOUTS],
+        world.services["active"]
+            .metadata
+            .annotations
+            .as_ref()
+            .unwrap()[keys::MANAGED_BY_ROLLOUTS],
         "foo"
     );
     assert_eq!(
@@ -203,7 +211,10 @@ fn a_rollout_without_preview_service_only_switches_the_active_one() {
         )]
     );
     assert_eq!(world.phase(), ("Healthy".into(), String::new()));
-    assert_eq!(world.status().blue_green.as_ref().unwrap().preview_selector, None);
+    assert_eq!(
+        world.status().blue_green.as_ref().unwrap().preview_selector,
+        None
+    );
 }
 
 #[test]
@@ -245,7 +256,10 @@ fn an_update_without_auto_promotion_previews_then_pauses() {
     assert_eq!(selector(&world, "active"), h1);
     let bg = world.status().blue_green.clone().unwrap();
     assert_eq!(
-        (bg.active_selector.as_deref(), bg.preview_selector.as_deref()),
+        (
+            bg.active_selector.as_deref(),
+            bg.preview_selector.as_deref()
+        ),
         (Some(h1.as_str()), Some(h2.as_str()))
     );
     assert_eq!(
@@ -285,6 +299,8 @@ fn an_update_without_auto_promotion_previews_then_pauses() {
         json!([{"reason": "BlueGreenPause", "startTime": "2026-01-01T00:01:45Z"}])
     );
     assert_eq!(patch["controllerPause"], true);
+    assert_eq!(patch["phase"], "Paused");
+    assert_eq!(patch["message"], "BlueGreenPause");
     assert_eq!(world.phase(), ("Paused".into(), "BlueGreenPause".into()));
     assert_eq!(plan.requeue_after, None, "an indefinite pause");
 
@@ -334,9 +350,24 @@ fn promote_switches_the_active_service_and_scales_the_old_stack_down_after_the_d
             ),
             (
                 "RolloutCompleted".into(),
-                format!("Rollout completed update to revision 2 ({h2}): Completed blue-green update")
+                format!(
+                    "Rollout completed update to revision 2 ({h2}): Completed blue-green update"
+                )
             ),
         ]
+    );
+    let mut patch = status_patches(&plan).pop().unwrap();
+    patch.as_object_mut().unwrap().remove("conditions");
+    assert_eq!(
+        patch,
+        json!({
+            "blueGreen": {"activeSelector": h2},
+            "stableRS": h2,
+            "controllerPause": null,
+            "selector": format!("app=foo,{}={h2}", keys::POD_TEMPLATE_HASH),
+            "phase": "Healthy",
+            "message": null,
+        })
     );
     // A user resume emits no RolloutResumed; controllerPause goes back to false.
     let status = world.status();
@@ -441,6 +472,22 @@ fn auto_promotion_seconds_pauses_then_resumes_by_itself() {
     assert_eq!(
         reasons,
         ["SwitchService", "RolloutCompleted", "RolloutResumed"]
+    );
+    // Argo's own expectation for this reconcile (`AutoPromoteAfterDelayTimePasses`), conditions
+    // aside.
+    let mut patch = status_patches(&plan).pop().unwrap();
+    patch.as_object_mut().unwrap().remove("conditions");
+    assert_eq!(
+        patch,
+        json!({
+            "blueGreen": {"activeSelector": h2},
+            "stableRS": h2,
+            "pauseConditions": null,
+            "controllerPause": null,
+            "selector": format!("app=foo,{}={h2}", keys::POD_TEMPLATE_HASH),
+            "phase": "Healthy",
+            "message": null,
+        })
     );
     assert_eq!(selector(&world, "active"), h2);
     assert_eq!(world.status().stable_rs.as_deref(), Some(h2.as_str()));

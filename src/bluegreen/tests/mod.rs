@@ -3,6 +3,7 @@
 
 mod abort;
 mod lifecycle;
+mod properties;
 mod scale_down;
 mod spec;
 
@@ -27,7 +28,9 @@ pub(super) fn bg_world(replicas: i32, tweak: impl FnOnce(&mut BlueGreenStrategy)
     };
     let mut world = World::new(ro);
     for name in ["active", "preview"] {
-        world.services.insert(name.into(), service(name, None, None));
+        world
+            .services
+            .insert(name.into(), service(name, None, None));
     }
     world
 }
@@ -71,11 +74,6 @@ pub(super) fn pause_reasons(world: &World) -> Vec<String> {
         .flatten()
         .map(|c| c.reason.as_str().to_string())
         .collect()
-}
-
-/// The blue-green strategy of the world's rollout.
-pub(super) fn strategy(world: &mut World) -> &mut BlueGreenStrategy {
-    world.rollout.spec.strategy.blue_green.as_mut().unwrap()
 }
 
 /// From a Healthy `app:v1` (3 replicas, `autoPromotionEnabled: false` plus `tweak`): update to

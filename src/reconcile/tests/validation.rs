@@ -121,35 +121,60 @@ fn unsupported_features_name_the_field() {
 }
 
 #[test]
-fn blue_green_is_reported_as_not_supported_yet() {
-    let mut ro = rollout(3, None);
-    ro.spec.strategy = RolloutStrategy {
-        blue_green: Some(BlueGreenStrategy {
+fn blue_green_promotion_analysis_and_metadata_are_refused_as_not_supported_yet() {
+    type Set = fn(&mut BlueGreenStrategy);
+    let cases: [(&str, Set); 4] = [
+        ("prePromotionAnalysis", |s| {
+            s.pre_promotion_analysis = Some(RolloutAnalysis::default())
+        }),
+        ("postPromotionAnalysis", |s| {
+            s.post_promotion_analysis = Some(RolloutAnalysis::default())
+        }),
+        ("previewMetadata", |s| {
+            s.preview_metadata = Some(Default::default())
+        }),
+        ("activeMetadata", |s| {
+            s.active_metadata = Some(Default::default())
+        }),
+    ];
+    for (field, set) in cases {
+        let mut ro = rollout(3, None);
+        let mut strategy = BlueGreenStrategy {
             active_service: "active".into(),
             ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let mut world = World::new(ro);
-    world
-        .services
-        .insert("active".into(), service("active", None, None));
-    world.reconcile();
-    let message = "The Rollout \"foo\" is invalid: spec.strategy.blueGreen: Forbidden: not supported by this controller yet";
-    assert!(
+        };
+        set(&mut strategy);
+        ro.spec.strategy = RolloutStrategy {
+            blue_green: Some(strategy),
+            ..Default::default()
+        };
+        let mut world = World::new(ro);
         world
-            .conditions()
-            .iter()
-            .any(|c| c.0 == "InvalidSpec" && c.3 == message)
-    );
-    assert_eq!(
-        world.phase(),
-        ("Degraded".into(), format!("InvalidSpec: {message}"))
-    );
-    // The ReplicaSet is created (blue-green will start from there) but never scaled.
-    assert_eq!(world.spec_of(&rs_name(&world.rollout)), 0);
-    let plan = world.reconcile();
-    assert!(scaled(&plan).is_empty());
+            .services
+            .insert("active".into(), service("active", None, None));
+        let plan = world.reconcile();
+        let message = format!(
+            "The Rollout \"foo\" is invalid: spec.strategy.blueGreen.{field}: Forbidden: not supported by this controller yet"
+        );
+        assert_eq!(shape(&plan), ["patch status"], "{field}");
+        assert_eq!(plan.requeue_after, Some(INVALID_SPEC_REQUEUE));
+        assert_eq!(
+            world.conditions(),
+            [(
+                "InvalidSpec".into(),
+                "True".into(),
+                "InvalidSpec".into(),
+                message.clone()
+            )]
+        );
+        assert_eq!(
+            world.phase(),
+            ("Degraded".into(), format!("InvalidSpec: {message}"))
+        );
+        // Never silently skipped: no ReplicaSet, no Service switch.
+        assert!(world.rss.is_empty());
+        assert!(world.services["active"].metadata.annotations.is_none());
+    }
 }
 
 fn with_services(mut ro: crate::crd::Rollout) -> World {
