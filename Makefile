@@ -20,9 +20,10 @@ unit:
 e2e:
 	bash e2e/run.sh
 
-## Regenerates crds/ from the Rust types.
+## Regenerates crds/ from the Rust types, and the install bundles that include them.
 generate crds:
 	$(CARGO) run --locked --quiet --bin crdgen -- crds
+	bash deploy/generate.sh
 
 ## Re-derives the hash golden vectors with the Go program (needs the Go module proxy).
 hash-vectors:
@@ -40,3 +41,7 @@ cluster-up:
 
 cluster-down:
 	bash e2e/cluster/down.sh
+
+## The newcomer's tour: local cluster, controller, a canary rollout step by step (leaves it running).
+demo:
+	bash e2e/demo.sh

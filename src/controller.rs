@@ -44,8 +44,14 @@ pub struct Settings {
     pub threads: u16,
     /// Periodic resync of every rollout (`--rollout-resync`).
     pub resync: Duration,
-    /// `--metricsPort` (0: any free port).
-    pub metrics_port: u16,
+}
+
+/// What the process shares with the controller: metrics, and the slot where the controller
+/// publishes its Rollout cache for the `/metrics` endpoint.
+#[derive(Clone, Default)]
+pub struct Shared {
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub rollouts: crate::metrics::RolloutStoreSlot,
 }
 
 /// Shared state of all reconciles.
@@ -329,6 +335,7 @@ pub fn instance_selector(instance_id: &Option<String>) -> String {
 pub async fn run(
     client: Client,
     settings: Settings,
+    shared: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> anyhow::Result<()> {
     let selector = instance_selector(&settings.instance_id);
@@ -394,20 +401,14 @@ pub async fn run(
         experiments: ex_store,
         pods: pod_store,
         written: WriteBack::default(),
-        metrics: Arc::new(crate::metrics::Metrics::default()),
+        metrics: shared.metrics.clone(),
     });
 
     let controller = Controller::new(rollouts, ro_config)
         .with_config(kube::runtime::controller::Config::default().concurrency(settings.threads));
     let rollout_store = controller.store();
     let svc_rollouts = rollout_store.clone();
-    let metrics_server =
-        crate::metrics::serve_metrics(ctx.metrics.clone(), rollout_store, settings.metrics_port);
-    tokio::spawn(async move {
-        if let Err(e) = metrics_server.await {
-            tracing::error!(error = %e, "cannot serve /metrics");
-        }
-    });
+    let _ = shared.rollouts.set(rollout_store);
     controller
         .owns_stream(rs_stream)
         .owns_stream(ar_stream)

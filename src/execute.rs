@@ -162,6 +162,8 @@ async fn apply_one(
             match api.evict(name, &EvictParams::default()).await {
                 // A PodDisruptionBudget said no: try again on a later pass, as Argo does.
                 Err(kube::Error::Api(e)) if e.code == 429 => {}
+                // Already gone (our cache was behind): what the eviction wanted has happened.
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
                 other => {
                     other?;
                 }

@@ -175,6 +175,30 @@ pub async fn hold(client: Client, settings: LeaseSettings) {
     }
 }
 
+/// Gives the Lease up after a graceful shutdown (client-go's ReleaseOnCancel), so a standby takes
+/// over at its next retry instead of waiting out the lease duration. Best effort.
+pub async fn release(client: &Client, settings: &LeaseSettings) {
+    let api: Api<Lease> = Api::namespaced(client.clone(), &settings.namespace);
+    let Ok(Some(mut lease)) = api.get_opt(LEASE_NAME).await else {
+        return;
+    };
+    let mut spec = lease.spec.clone().unwrap_or_default();
+    if spec.holder_identity.as_deref() != Some(settings.identity.as_str()) {
+        return;
+    }
+    spec.holder_identity = None;
+    spec.lease_duration_seconds = Some(1);
+    spec.renew_time = Some(MicroTime(Timestamp::now()));
+    lease.spec = Some(spec);
+    match api
+        .replace(LEASE_NAME, &PostParams::default(), &lease)
+        .await
+    {
+        Ok(_) => info!(lease = LEASE_NAME, "released the lease"),
+        Err(e) => warn!(error = %e, "cannot release the lease"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

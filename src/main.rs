@@ -69,8 +69,10 @@ fn init_logging(level: &str, format: &str) -> anyhow::Result<()> {
             ))
         })
         .context("invalid --loglevel")?;
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         "json" => builder.json().flatten_event(true).init(),
@@ -125,8 +127,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
         instance_id: args.instance_id,
         threads: args.rollout_threads.max(1),
         resync: Duration::from_secs(args.rollout_resync.max(1)),
-        metrics_port: args.metrics_port,
     };
+    let shared = controller::Shared::default();
+    let metrics = rollouts::metrics::serve_metrics(
+        shared.metrics.clone(),
+        shared.rollouts.clone(),
+        args.metrics_port,
+    );
+    tokio::spawn(async move {
+        if let Err(e) = metrics.await {
+            tracing::error!(error = %e, "cannot serve /metrics");
+        }
+    });
     let healthz = rollouts::metrics::serve_healthz(args.healthz_port);
     tokio::spawn(async move {
         if let Err(e) = healthz.await {
@@ -139,7 +151,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "starting rollouts-controller"
     );
     if !args.leader_elect {
-        return controller::run(client, settings, shutdown_signal()).await;
+        return controller::run(client, settings, shared, shutdown_signal()).await;
     }
     if args.renew_deadline >= args.lease_duration {
         anyhow::bail!(
@@ -163,13 +175,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     // Renewal runs on its own task. Losing the lease ends the process at once: no reconcile that
     // is still in flight may write after another instance could have taken over.
-    let renewals = tokio::spawn(leader::hold(client.clone(), lease));
+    let renewals = tokio::spawn(leader::hold(client.clone(), lease.clone()));
     tokio::spawn(async move {
         let _ = renewals.await;
         tracing::error!("leadership lost: exiting so no writer outlives the lease");
         std::process::exit(1);
     });
-    controller::run(client, settings, shutdown_signal()).await
+    controller::run(client.clone(), settings, shared, shutdown_signal()).await?;
+    // Every writer has stopped: hand the Lease over now rather than after it expires.
+    leader::release(&client, &lease).await;
+    Ok(())
 }
 
 /// A process-unique identity suffix (pid and start time), enough to tell replicas apart.

@@ -308,19 +308,23 @@ pub fn metric_phase(ro: &Rollout) -> &'static str {
     }
 }
 
-/// Serves `/metrics` on `port` (0 picks a free port; the address is logged).
+/// The Rollout cache the controller fills once it runs (a follower waiting for the Lease has none
+/// yet and serves the process metrics only).
+pub type RolloutStoreSlot = Arc<std::sync::OnceLock<Store<Rollout>>>;
+
+/// Serves `/metrics` on `port` (0 picks a free port; the address is logged), on every replica.
 pub async fn serve_metrics(
     metrics: Arc<Metrics>,
-    rollouts: Store<Rollout>,
+    rollouts: RolloutStoreSlot,
     port: u16,
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(("0.0.0.0", port)).await?;
     tracing::info!(address = %listener.local_addr()?, "serving /metrics");
     accept(listener, move |path| match path {
-        "/metrics" => Some((
-            "text/plain; version=0.0.4",
-            metrics.render(&rollouts.state()),
-        )),
+        "/metrics" => {
+            let state = rollouts.get().map(|s| s.state()).unwrap_or_default();
+            Some(("text/plain; version=0.0.4", metrics.render(&state)))
+        }
         _ => None,
     })
     .await;

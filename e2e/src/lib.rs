@@ -198,12 +198,11 @@ impl TestNamespace {
     {
         let start = Instant::now();
         loop {
-            let last;
-            match check().await {
+            let last = match check().await {
                 Ok(Some(v)) => return Ok(v),
-                Ok(None) => last = "condition not met".to_string(),
-                Err(e) => last = format!("error: {e:#}"),
-            }
+                Ok(None) => "condition not met".to_string(),
+                Err(e) => format!("error: {e:#}"),
+            };
             if start.elapsed() > timeout {
                 bail!(
                     "timed out after {timeout:?} waiting for {what} (last: {last})\n{}",
@@ -248,6 +247,24 @@ impl ControllerProcess {
     /// to `<run>/logs/controller-<tag>.log`.
     pub fn start(tag: &str, args: &[&str]) -> Result<Self> {
         Self::start_with_env(tag, args, &[])
+    }
+
+    /// Starts `rollouts-controller` with exactly `args` and the extra `env`: unlike [`Self::start`]
+    /// nothing is added (no kubeconfig, no ports, no `--leader-elect=false`: leader election stays
+    /// on, as deployed). Log in `<run>/logs/controller-<tag>.log`.
+    pub fn start_exact(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
+        let bin = workspace_binary("rollouts-controller");
+        let log = run_dir().join("logs").join(format!("controller-{tag}.log"));
+        let file = std::fs::File::create(&log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
+        let child = Command::new(&bin)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
+        Ok(Self { child, log })
     }
 
     fn start_with_env(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Self> {

@@ -262,17 +262,15 @@ async fn progress_deadline_abort_returns_to_stable() -> Result<()> {
     ns.apply(&manifest)?;
     ns.wait_for_phase("app", "Healthy").await?;
     ns.patch_rollout("app", false, never_ready_patch())?;
-    ns.wait_for(
-        &"rollout aborted after the deadline".to_string(),
-        WAIT,
-        || async {
-            let s = status_of(&ns.rollout("app").await?);
-            let msg = s.message.unwrap_or_default();
-            Ok((s.abort == Some(true)
+    ns.wait_for("rollout aborted after the deadline", WAIT, || async {
+        let s = status_of(&ns.rollout("app").await?);
+        let msg = s.message.unwrap_or_default();
+        Ok(
+            (s.abort == Some(true)
                 && msg == "RolloutAborted: Rollout aborted update to revision 2")
-                .then_some(()))
-        },
-    )
+                .then_some(()),
+        )
+    })
     .await?;
     ns.wait_for_revisions("app", &[(1, 2, 2), (2, 0, 0)])
         .await?;
