@@ -35,11 +35,52 @@ type CResult<T> = Result<T, String>;
 /// Builtins this implementation evaluates; the others exist in Go's expr but are rejected
 /// here with a clear message rather than mis-evaluated.
 const SUPPORTED_BUILTINS: &[&str] = &[
-    "all", "none", "any", "one", "filter", "map", "count", "find", "findIndex", "findLast",
-    "findLastIndex", "len", "type", "abs", "ceil", "floor", "round", "int", "float", "string",
-    "trim", "trimPrefix", "trimSuffix", "upper", "lower", "split", "replace", "repeat", "join",
-    "indexOf", "lastIndexOf", "hasPrefix", "hasSuffix", "max", "min", "sum", "mean", "median",
-    "now", "duration", "date", "first", "last", "keys", "values", "sort",
+    "all",
+    "none",
+    "any",
+    "one",
+    "filter",
+    "map",
+    "count",
+    "find",
+    "findIndex",
+    "findLast",
+    "findLastIndex",
+    "len",
+    "type",
+    "abs",
+    "ceil",
+    "floor",
+    "round",
+    "int",
+    "float",
+    "string",
+    "trim",
+    "trimPrefix",
+    "trimSuffix",
+    "upper",
+    "lower",
+    "split",
+    "replace",
+    "repeat",
+    "join",
+    "indexOf",
+    "lastIndexOf",
+    "hasPrefix",
+    "hasSuffix",
+    "max",
+    "min",
+    "sum",
+    "mean",
+    "median",
+    "now",
+    "duration",
+    "date",
+    "first",
+    "last",
+    "keys",
+    "values",
+    "sort",
 ];
 
 pub(super) fn is_supported_builtin(name: &str) -> bool {
@@ -80,7 +121,9 @@ impl Checker {
             }
             Node::Binary(b) => self.binary(b).map(|t| (t, Info::default())),
             Node::Chain(inner) => self.visit(inner),
-            Node::Member { node, prop, .. } => self.member(node, prop).map(|t| (t, Info::default())),
+            Node::Member { node, prop, .. } => {
+                self.member(node, prop).map(|t| (t, Info::default()))
+            }
             Node::Slice { node, from, to } => {
                 let (t, _) = self.visit(node)?;
                 if !(t.is_any() || t.is_string() || t.is_array()) {
@@ -95,9 +138,7 @@ impl Checker {
                 plain(t)
             }
             Node::Call { callee, args } => self.call(callee, args).map(|t| (t, Info::default())),
-            Node::Builtin { name, args } => {
-                self.builtin(name, args).map(|t| (t, Info::default()))
-            }
+            Node::Builtin { name, args } => self.builtin(name, args).map(|t| (t, Info::default())),
             Node::Closure(inner) => {
                 let (t, _) = self.visit(inner)?;
                 if t == Ty::Nil {
@@ -150,7 +191,13 @@ impl Checker {
                     prev = Some(t);
                 }
                 let elem = prev.filter(|p| same && *p != Ty::Nil);
-                Ok((Ty::slice_any(), Info { builtin: false, elem }))
+                Ok((
+                    Ty::slice_any(),
+                    Info {
+                        builtin: false,
+                        elem,
+                    },
+                ))
             }
             Node::Map(pairs) => {
                 for (k, v) in pairs {
@@ -178,9 +225,8 @@ impl Checker {
                 },
             ));
         }
-        let env_fn = EnvFn::lookup(name).filter(|f| {
-            self.result.is_some() || matches!(f, EnvFn::IsNaN | EnvFn::IsInf)
-        });
+        let env_fn = EnvFn::lookup(name)
+            .filter(|f| self.result.is_some() || matches!(f, EnvFn::IsNaN | EnvFn::IsInf));
         if let (Some(result), "result") = (&self.result, name) {
             return Ok((result.clone(), Info::default()));
         }
@@ -227,7 +273,7 @@ impl Checker {
                 || (l.is_string() && r.is_string())
                 || (l.is_time() && r.is_time())
                 || or(&[Ty::is_number, Ty::is_string, Ty::is_time]))
-                .then_some(Ty::Bool),
+            .then_some(Ty::Bool),
             "-" => {
                 if l.is_number() && r.is_number() {
                     Some(combined(&l, &r))
@@ -305,7 +351,7 @@ impl Checker {
                 if let Node::Str(pattern) = &b.right
                     && let Err(e) = regex::Regex::new(pattern)
                 {
-                    return Err(regex_error(&e));
+                    return Err(regex_error(pattern, &e));
                 }
                 ((l.is_string() && r.is_string()) || or(&[Ty::is_string])).then_some(Ty::Bool)
             }
@@ -440,7 +486,9 @@ impl Checker {
     }
 
     fn arg_types(&mut self, args: &mut [Node]) -> CResult<Vec<Ty>> {
-        args.iter_mut().map(|a| self.visit(a).map(|(t, _)| t)).collect()
+        args.iter_mut()
+            .map(|a| self.visit(a).map(|(t, _)| t))
+            .collect()
     }
 
     fn builtin(&mut self, name: &str, args: &mut [Node]) -> CResult<Ty> {
@@ -562,7 +610,10 @@ impl Checker {
             "replace" => self.overloads(
                 name,
                 &[
-                    s(vec![Ty::String, Ty::String, Ty::String, Ty::Int], Ty::String),
+                    s(
+                        vec![Ty::String, Ty::String, Ty::String, Ty::Int],
+                        Ty::String,
+                    ),
                     s(vec![Ty::String, Ty::String, Ty::String], Ty::String),
                 ],
                 args,
@@ -609,10 +660,14 @@ impl Checker {
     }
 
     fn predicate(&mut self, name: &str, args: &mut [Node]) -> CResult<Ty> {
-        let (first, rest) = args.split_first_mut().expect("predicates have two arguments");
+        let (first, rest) = args
+            .split_first_mut()
+            .expect("predicates have two arguments");
         let (collection, _) = self.visit(first)?;
         if !collection.is_array() && !collection.is_any() {
-            return Err(format!("builtin {name} takes only array (got {collection})"));
+            return Err(format!(
+                "builtin {name} takes only array (got {collection})"
+            ));
         }
         let vars = match name {
             "map" => vec![("index", Ty::Int)],
@@ -696,13 +751,45 @@ fn integer_literals_to_float(node: &mut Node) {
     }
 }
 
-/// A regex syntax error, in the spirit of Go's `error parsing regexp: …` (the detail comes from
-/// the Rust regex engine and may be worded differently).
-pub(super) fn regex_error(e: &regex::Error) -> String {
-    let detail = e.to_string();
-    let last = detail.lines().last().unwrap_or_default().trim();
-    let last = last.strip_prefix("error: ").unwrap_or(last);
-    format!("error parsing regexp: {last}")
+/// A regex syntax error in Go's words (`error parsing regexp: missing closing ]: `[``) for the
+/// common mistakes; other errors keep the Rust engine's description.
+pub(super) fn regex_error(pattern: &str, e: &regex::Error) -> String {
+    let text = e.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let kind = lines
+        .last()
+        .map(|l| l.trim().trim_start_matches("error: "))
+        .unwrap_or_default();
+    // The caret line under the (4-space indented) pattern marks the offending span.
+    let span = lines.iter().find_map(|l| {
+        let start = l.find('^')?;
+        l[start..].chars().all(|c| c == '^').then(|| {
+            let start = start.saturating_sub(4);
+            let len = l.len() - 4 - start;
+            let chars: Vec<char> = pattern.chars().collect();
+            let end = (start + len).min(chars.len());
+            let start = start.min(end);
+            (
+                chars[start..end].iter().collect::<String>(),
+                chars[start..].iter().collect::<String>(),
+            )
+        })
+    });
+    let (span, from_span) = span.unwrap_or_else(|| (pattern.to_string(), pattern.to_string()));
+    let (code, expr) = match kind {
+        "unclosed character class" => ("missing closing ]", from_span),
+        "unclosed group" => ("missing closing )", pattern.to_string()),
+        "unopened group" => ("unexpected )", pattern.to_string()),
+        "repetition operator missing expression" => {
+            ("missing argument to repetition operator", span)
+        }
+        "unrecognized escape sequence" => ("invalid escape sequence", span),
+        "invalid character class range, the start must be <= the end" => {
+            ("invalid character class range", span)
+        }
+        other => return format!("error parsing regexp: {other}"),
+    };
+    format!("error parsing regexp: {code}: `{expr}`")
 }
 
 /// The part of Go's constant folder (`optimizer/fold.go`) that changes what a program does:

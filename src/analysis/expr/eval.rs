@@ -205,9 +205,16 @@ impl<'a> Vm<'a> {
             if let Some(result) = self.result {
                 env.insert("result".to_string(), result.clone());
             }
-            for f in [EnvFn::AsInt, EnvFn::AsFloat, EnvFn::IsNaN, EnvFn::IsInf, EnvFn::IsNil, EnvFn::Default] {
+            for f in [
+                EnvFn::AsInt,
+                EnvFn::AsFloat,
+                EnvFn::IsNaN,
+                EnvFn::IsInf,
+                EnvFn::IsNil,
+                EnvFn::Default,
+            ] {
                 if self.result.is_some() || matches!(f, EnvFn::IsNaN | EnvFn::IsInf) {
-                    env.insert(format!("{f:?}"), Value::Func(f));
+                    env.insert(f.name().to_string(), Value::Func(f));
                 }
             }
             return Ok(Value::Map(Arc::new(env)));
@@ -285,7 +292,7 @@ impl<'a> Vm<'a> {
             }),
             "matches" => {
                 let (s, pattern) = (assert_string(&l)?, assert_string(&r)?);
-                let re = regex::Regex::new(pattern).map_err(|e| regex_error(&e))?;
+                let re = regex::Regex::new(pattern).map_err(|e| regex_error(pattern, &e))?;
                 Value::Bool(re.is_match(s))
             }
             "contains" => Value::Bool(assert_string(&l)?.contains(assert_string(&r)?)),
@@ -468,7 +475,12 @@ impl<'a> Vm<'a> {
 
     /// `reduce(collection, closure[, initial])`: `#acc` starts at `initial`, or at the first
     /// element (then the loop starts at the second).
-    fn reduce(&mut self, collection: &Value, closure: &'a Node, init: Option<&'a Node>) -> EResult<Value> {
+    fn reduce(
+        &mut self,
+        collection: &Value,
+        closure: &'a Node,
+        init: Option<&'a Node>,
+    ) -> EResult<Value> {
         let items = begin(collection)?;
         let (acc, start) = match init {
             Some(init) => (self.eval(init)?, 0),
@@ -497,7 +509,9 @@ impl<'a> Vm<'a> {
 fn begin(collection: &Value) -> EResult<Items> {
     match collection {
         Value::Array(items, _) => Ok(Items::Array(items.clone())),
-        Value::String(s) => Ok(Items::Array(Arc::new(s.bytes().map(Value::Uint8).collect()))),
+        Value::String(s) => Ok(Items::Array(Arc::new(
+            s.bytes().map(Value::Uint8).collect(),
+        ))),
         Value::Nil => fail("reflect: call of reflect.Value.Len on zero Value"),
         Value::Map(m) => Ok(Items::Map(m.len())),
         other => fail(format!(
@@ -607,8 +621,7 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
         }
         (Value::Map(x), Value::Map(y)) => {
             x.len() == y.len()
-                && x
-                    .iter()
+                && x.iter()
                     .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Time(x), Value::Time(y)) => x == y,
@@ -657,7 +670,13 @@ fn mismatch<T>(a: &Value, op: &str, b: &Value) -> EResult<T> {
     ))
 }
 
-fn arith(a: &Value, b: &Value, op: &str, int: fn(i64, i64) -> i64, float: fn(f64, f64) -> f64) -> EResult<Value> {
+fn arith(
+    a: &Value,
+    b: &Value,
+    op: &str,
+    int: fn(i64, i64) -> i64,
+    float: fn(f64, f64) -> f64,
+) -> EResult<Value> {
     match (num(a), num(b)) {
         (Some(Num::Int(x)), Some(Num::Int(y))) => Ok(Value::Int(int(x, y))),
         (Some(x), Some(y)) => Ok(Value::Float(float(as_f64(x), as_f64(y)))),
@@ -748,7 +767,7 @@ fn to_float(v: &Value) -> EResult<f64> {
 
 /// Go's `int64(f)` on amd64: truncation, with NaN and out-of-range values giving the minimum.
 fn go_float_to_int(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_776e18 || f < -9.223_372_036_854_776e18 {
+    if f.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
         i64::MIN
     } else {
         f as i64
@@ -799,7 +818,10 @@ fn len(v: &Value) -> EResult<i64> {
         Value::Array(items, _) => Ok(items.len() as i64),
         Value::Map(m) => Ok(m.len() as i64),
         Value::String(s) => Ok(s.len() as i64),
-        other => fail(format!("invalid argument for len (type {})", other.type_name())),
+        other => fail(format!(
+            "invalid argument for len (type {})",
+            other.type_name()
+        )),
     }
 }
 
@@ -962,7 +984,12 @@ fn builtin_call(name: &str, args: &[Value], now: DateTime<Utc>) -> EResult<Value
             Value::Int64(i) => Value::Int64(i.wrapping_abs()),
             Value::Float(f) => Value::Float(if *f < 0.0 { -f } else { *f }),
             Value::Uint8(_) => a0.clone(),
-            other => return fail(format!("invalid argument for abs (type {})", other.type_name())),
+            other => {
+                return fail(format!(
+                    "invalid argument for abs (type {})",
+                    other.type_name()
+                ));
+            }
         },
         "ceil" | "floor" | "round" => match num(a0) {
             Some(Num::Float(f)) => Value::Float(match name {
@@ -1027,7 +1054,9 @@ fn builtin_call(name: &str, args: &[Value], now: DateTime<Utc>) -> EResult<Value
         "replace" => {
             let (s, old, new) = (str_arg(0)?, str_arg(1)?, str_arg(2)?);
             match args.get(3) {
-                Some(n) if to_int(n)? >= 0 => Value::string(s.replacen(old, new, to_int(n)? as usize)),
+                Some(n) if to_int(n)? >= 0 => {
+                    Value::string(s.replacen(old, new, to_int(n)? as usize))
+                }
                 _ => Value::string(s.replace(old, new)),
             }
         }
@@ -1041,7 +1070,10 @@ fn builtin_call(name: &str, args: &[Value], now: DateTime<Utc>) -> EResult<Value
         "join" => {
             let glue = if args.len() == 2 { str_arg(1)? } else { "" };
             let Value::Array(items, _) = a0 else {
-                return fail(format!("invalid argument for join (type {})", a0.type_name()));
+                return fail(format!(
+                    "invalid argument for join (type {})",
+                    a0.type_name()
+                ));
             };
             let parts = items
                 .iter()
@@ -1057,8 +1089,8 @@ fn builtin_call(name: &str, args: &[Value], now: DateTime<Utc>) -> EResult<Value
             // Go: `if best == nil || Less(best, arg)` (More for min).
             let mut best = Value::Nil;
             for v in args {
-                let better = best.is_nil()
-                    || compare(if name == "max" { "<" } else { ">" }, &best, v)?;
+                let better =
+                    best.is_nil() || compare(if name == "max" { "<" } else { ">" }, &best, v)?;
                 if better {
                     best = v.clone();
                 }
@@ -1120,10 +1152,7 @@ fn builtin_call(name: &str, args: &[Value], now: DateTime<Utc>) -> EResult<Value
                 m.values().cloned().collect()
             }),
             other => {
-                return fail(format!(
-                    "cannot get {name} from {}",
-                    other.type_name()
-                ));
+                return fail(format!("cannot get {name} from {}", other.type_name()));
             }
         },
         "now" => Value::Time(now),

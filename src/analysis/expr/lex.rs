@@ -166,7 +166,12 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    fn scan_digits(&mut self, mut c: Option<char>, base: u32, mut n: usize) -> Result<Option<char>, String> {
+    fn scan_digits(
+        &mut self,
+        mut c: Option<char>,
+        base: u32,
+        mut n: usize,
+    ) -> Result<Option<char>, String> {
         while n > 0 && c.and_then(|c| c.to_digit(16)).is_some_and(|d| d < base) {
             c = self.next();
             n -= 1;
@@ -466,7 +471,10 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(lex("'abc").unwrap_err(), "literal not terminated");
-        assert_eq!(lex("a @ b").unwrap_err(), "unrecognized character: U+0040 '@'");
+        assert_eq!(
+            lex("a @ b").unwrap_err(),
+            "unrecognized character: U+0040 '@'"
+        );
         assert_eq!(lex("1a").unwrap_err(), "bad number syntax: \"1a\"");
         assert_eq!(lex("'\\q'").unwrap_err(), "invalid char escape");
     }

@@ -98,13 +98,64 @@ fn predicate_arity(name: &str) -> Option<usize> {
 
 /// Every builtin name of expr v1.15.5: these parse as builtin calls, not environment calls.
 pub(super) const BUILTINS: &[&str] = &[
-    "all", "none", "any", "one", "filter", "map", "find", "findIndex", "findLast",
-    "findLastIndex", "count", "groupBy", "reduce", "len", "type", "abs", "ceil", "floor", "round",
-    "int", "float", "string", "trim", "trimPrefix", "trimSuffix", "upper", "lower", "split",
-    "splitAfter", "replace", "repeat", "join", "indexOf", "lastIndexOf", "hasPrefix", "hasSuffix",
-    "max", "min", "sum", "mean", "median", "toJSON", "fromJSON", "toBase64", "fromBase64", "now",
-    "duration", "date", "first", "last", "get", "take", "keys", "values", "toPairs", "fromPairs",
-    "sort", "sortBy",
+    "all",
+    "none",
+    "any",
+    "one",
+    "filter",
+    "map",
+    "find",
+    "findIndex",
+    "findLast",
+    "findLastIndex",
+    "count",
+    "groupBy",
+    "reduce",
+    "len",
+    "type",
+    "abs",
+    "ceil",
+    "floor",
+    "round",
+    "int",
+    "float",
+    "string",
+    "trim",
+    "trimPrefix",
+    "trimSuffix",
+    "upper",
+    "lower",
+    "split",
+    "splitAfter",
+    "replace",
+    "repeat",
+    "join",
+    "indexOf",
+    "lastIndexOf",
+    "hasPrefix",
+    "hasSuffix",
+    "max",
+    "min",
+    "sum",
+    "mean",
+    "median",
+    "toJSON",
+    "fromJSON",
+    "toBase64",
+    "fromBase64",
+    "now",
+    "duration",
+    "date",
+    "first",
+    "last",
+    "get",
+    "take",
+    "keys",
+    "values",
+    "toPairs",
+    "fromPairs",
+    "sort",
+    "sortBy",
 ];
 
 /// Go's `utils.IsValidIdentifier`: an operator word may follow a dot as a property name.
@@ -520,17 +571,13 @@ impl Parser {
 fn parse_number(token: &str) -> PResult<Node> {
     let value = token.replace('_', "");
     if value.contains('x') {
-        let digits = value
-            .trim_start_matches('0')
-            .trim_start_matches(['x', 'X']);
-        return i64::from_str_radix(digits, 16)
-            .map(Node::Int)
-            .map_err(|_| {
-                format!(
-                    "invalid hex literal: strconv.ParseInt: parsing {}: invalid syntax",
-                    crate::validation::go_quote(&value)
-                )
-            });
+        let digits = value.trim_start_matches('0').trim_start_matches(['x', 'X']);
+        return i64::from_str_radix(digits, 16).map(Node::Int).map_err(|_| {
+            format!(
+                "invalid hex literal: strconv.ParseInt: parsing {}: invalid syntax",
+                crate::validation::go_quote(&value)
+            )
+        });
     }
     if value.contains(['.', 'e', 'E']) {
         return value.parse::<f64>().map(Node::Float).map_err(|_| {
@@ -583,7 +630,10 @@ mod tests {
         assert!(matches!(&pow.right, Node::Binary(b) if b.op == "**"));
         assert!(matches!(parse("-1").unwrap(), Node::Unary("-", _)));
         assert!(matches!(parse("a ? b : c").unwrap(), Node::Conditional(_)));
-        assert!(matches!(parse("a not in b").unwrap(), Node::Unary("not", _)));
+        assert!(matches!(
+            parse("a not in b").unwrap(),
+            Node::Unary("not", _)
+        ));
     }
 
     #[test]
@@ -593,14 +643,14 @@ mod tests {
             parse("result = 1").unwrap_err(),
             "unexpected token Operator(\"=\")"
         );
-        assert_eq!(parse("result.").unwrap_err(), "unexpected end of expression");
+        assert_eq!(
+            parse("result.").unwrap_err(),
+            "unexpected end of expression"
+        );
         assert_eq!(
             parse("# > 1").unwrap_err(),
             "cannot use pointer accessor outside closure"
         );
-        assert_eq!(
-            parse("(result > 1").unwrap_err(),
-            "unexpected token EOF"
-        );
+        assert_eq!(parse("(result > 1").unwrap_err(), "unexpected token EOF");
     }
 }

@@ -93,6 +93,17 @@ impl EnvFn {
         })
     }
 
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            EnvFn::AsInt => "asInt",
+            EnvFn::AsFloat => "asFloat",
+            EnvFn::IsNaN => "isNaN",
+            EnvFn::IsInf => "isInf",
+            EnvFn::IsNil => "isNil",
+            EnvFn::Default => "default",
+        }
+    }
+
     /// The Go signature, as the type checker sees it.
     pub(super) fn sig(self) -> Sig {
         let (params, out) = match self {
@@ -177,8 +188,8 @@ impl Value {
         self.ty().to_string()
     }
 
-    /// Go's `%v` of the value.
-    pub(super) fn go_format(&self) -> String {
+    /// Go's `%v` of the value (`1e+06`, `[1 2]`, `map[a:1]`, `<nil>`).
+    pub fn go_format(&self) -> String {
         let mut out = String::new();
         self.write_go(&mut out);
         out
@@ -242,10 +253,18 @@ pub(super) fn format_g(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // `{:e}` gives the shortest round-tripping digits as `d.ddddde±x`.
     let sci = format!("{f:e}");
