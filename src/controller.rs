@@ -44,6 +44,8 @@ pub struct Settings {
     pub threads: u16,
     /// Periodic resync of every rollout (`--rollout-resync`).
     pub resync: Duration,
+    /// Parallel AnalysisRun reconciles (`--analysis-threads`).
+    pub analysis_threads: u16,
 }
 
 /// What the process shares with the controller: metrics, and the slot where the controller
@@ -338,6 +340,16 @@ pub async fn run(
     shared: Shared,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> anyhow::Result<()> {
+    let shutdown = futures::FutureExt::shared(shutdown);
+    let analysis = tokio::spawn(crate::analysis::controller::run(
+        client.clone(),
+        crate::analysis::controller::Settings {
+            namespace: settings.namespace.clone(),
+            instance_id: settings.instance_id.clone(),
+            threads: settings.analysis_threads,
+        },
+        shutdown.clone(),
+    ));
     let selector = instance_selector(&settings.instance_id);
     let ro_config = watcher::Config::default().labels(&selector).any_semantic();
     let all = watcher::Config::default().any_semantic();
@@ -438,6 +450,7 @@ pub async fn run(
             }
         })
         .await;
+    let _ = analysis.await;
     info!("controller stopped");
     Ok(())
 }

@@ -28,6 +28,9 @@ struct Args {
     /// Rollouts reconciled in parallel.
     #[arg(long = "rollout-threads", default_value_t = 10)]
     rollout_threads: u16,
+    /// AnalysisRuns reconciled in parallel.
+    #[arg(long = "analysis-threads", default_value_t = 30)]
+    analysis_threads: u16,
     /// Log level: debug, info, warn or error.
     #[arg(long, default_value = "info")]
     loglevel: String,
@@ -127,6 +130,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         instance_id: args.instance_id,
         threads: args.rollout_threads.max(1),
         resync: Duration::from_secs(args.rollout_resync.max(1)),
+        analysis_threads: args.analysis_threads.max(1),
     };
     let shared = controller::Shared::default();
     let metrics = rollouts::metrics::serve_metrics(

@@ -304,10 +304,11 @@ fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>)
                     schema.get("additionalProperties").filter(|a| a.is_object())
                 {
                     validate(extra, v, &p, errors);
-                } else if !preserve
-                    && !(path.is_empty() && matches!(k.as_str(), "apiVersion" | "kind"))
-                {
-                    errors.push(format!("unknown field \"{p}\""));
+                } else {
+                    let type_meta = path.is_empty() && matches!(k.as_str(), "apiVersion" | "kind");
+                    if !preserve && !type_meta {
+                        errors.push(format!("unknown field \"{p}\""));
+                    }
                 }
             }
         }
