@@ -1,4 +1,4 @@
 //! ReplicaSet management.
-pub mod rs;
 pub mod gotypes;
 pub mod hash;
+pub mod rs;
