@@ -87,7 +87,7 @@ fn stats(samples: &[Duration]) -> Stats {
     let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
     ms.sort_by(f64::total_cmp);
     let n = ms.len();
-    let median = if n % 2 == 0 {
+    let median = if n.is_multiple_of(2) {
         (ms[n / 2 - 1] + ms[n / 2]) / 2.0
     } else {
         ms[n / 2]
@@ -189,7 +189,7 @@ async fn main() -> Result<()> {
     ns.apply(&manifest)?;
     wait_healthy_on_revision(&ns, 1).await?;
     for revision in 2..=REVISIONS {
-        let image = format!("{NAME}=registry.example/{NAME}:{revision}");
+        let image = format!("app=registry.example/{NAME}:{revision}");
         timed(plugin(&ns.name, &["set", "image", NAME, &image]))?;
         wait_healthy_on_revision(&ns, revision).await?;
     }
