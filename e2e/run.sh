@@ -27,5 +27,11 @@ bash "$repo/e2e/cluster/up.sh"
 . "$E2E_RUN_DIR/env"
 export RUST_LIB_BACKTRACE=0
 export E2E_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}/debug
-cargo test --locked -p e2e -- --test-threads="${E2E_THREADS:-4}"
-status=0
+log="$E2E_RUN_DIR/logs/e2e-tests.log"
+set +e
+cargo test --locked -p e2e --tests -- --test-threads="${E2E_THREADS:-4}" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "e2e: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+[ "$status" = 0 ] || exit "$status"

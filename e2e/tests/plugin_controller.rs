@@ -575,7 +575,7 @@ Replicas:
     stable_pods.insert(pod_row(&tree[10], &["└──□"]));
     assert_eq!(stable_pods, pod_names(&ns, &stable).await?);
 
-    // The same with the short alias and the default (coloured unless NO_COLOR) output.
+    // The same with the short alias and without --no-color (NO_COLOR is set).
     let alias = ok(&ns, &["get", "ro", "app"])?;
     assert!(alias.starts_with(&header), "{alias}");
     Ok(())

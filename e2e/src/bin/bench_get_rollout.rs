@@ -121,7 +121,7 @@ fn bench(
     }
     let s = stats(&samples);
     println!(
-        "{label:<44} n={runs:<3} min {:>6.1} ms   median {:>6.1} ms   p95 {:>6.1} ms   max {:>6.1} ms",
+        "{label:<50} n={runs:<3} min {:>6.1} ms   median {:>6.1} ms   p95 {:>6.1} ms   max {:>6.1} ms",
         s.min, s.median, s.p95, s.max
     );
     Ok(s)
