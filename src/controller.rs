@@ -325,6 +325,32 @@ where
     }
 }
 
+/// A cache of `K` (in the watched namespace) and the stream of changes that keeps it filled.
+fn reflect<K>(
+    client: &Client,
+    namespace: &Option<String>,
+    config: watcher::Config,
+) -> (
+    Store<K>,
+    impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+)
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let (store, writer) = reflector::store::<K>();
+    let stream = reflector::reflector(writer, watcher(scoped(client, namespace), config))
+        .default_backoff()
+        .touched_objects();
+    (store, stream)
+}
+
 /// The label selector of `--instance-id` segregation.
 pub fn instance_selector(instance_id: &Option<String>) -> String {
     match instance_id {
@@ -361,46 +387,15 @@ pub async fn run(
         .await
         .map_err(|e| anyhow::anyhow!("cannot list rollouts.argoproj.io (is the CRD installed? `kubectl apply --server-side -f crds/`): {e}"))?;
 
-    let (rs_store, rs_writer) = reflector::store::<ReplicaSet>();
-    let rs_stream = reflector::reflector(
-        rs_writer,
-        watcher(scoped(&client, &settings.namespace), all.clone()),
-    )
-    .default_backoff()
-    .touched_objects();
-    let (svc_store, svc_writer) = reflector::store::<Service>();
-    let svc_stream = reflector::reflector(
-        svc_writer,
-        watcher(scoped(&client, &settings.namespace), all.clone()),
-    )
-    .default_backoff()
-    .touched_objects();
-    let (ar_store, ar_writer) = reflector::store::<AnalysisRun>();
-    let ar_stream = reflector::reflector(
-        ar_writer,
-        watcher(scoped(&client, &settings.namespace), all.clone()),
-    )
-    .default_backoff()
-    .touched_objects();
-    let (ex_store, ex_writer) = reflector::store::<Experiment>();
-    let ex_stream = reflector::reflector(
-        ex_writer,
-        watcher(scoped(&client, &settings.namespace), all.clone()),
-    )
-    .default_backoff()
-    .touched_objects();
-
+    let (rs_store, rs_stream) = reflect::<ReplicaSet>(&client, &settings.namespace, all.clone());
+    let (svc_store, svc_stream) = reflect::<Service>(&client, &settings.namespace, all.clone());
+    let (ar_store, ar_stream) = reflect::<AnalysisRun>(&client, &settings.namespace, all.clone());
+    let (ex_store, ex_stream) = reflect::<Experiment>(&client, &settings.namespace, all.clone());
     // Pods of rollout ReplicaSets only (they carry the hash label); read for restarts, never a trigger.
-    let (pod_store, pod_writer) = reflector::store::<Pod>();
     let pod_config = watcher::Config::default()
         .labels(keys::POD_TEMPLATE_HASH)
         .any_semantic();
-    let pod_stream = reflector::reflector(
-        pod_writer,
-        watcher(scoped(&client, &settings.namespace), pod_config),
-    )
-    .default_backoff()
-    .touched_objects();
+    let (pod_store, pod_stream) = reflect::<Pod>(&client, &settings.namespace, pod_config);
     tokio::spawn(pod_stream.for_each(|_| async {}));
 
     let ctx = Arc::new(Context {
