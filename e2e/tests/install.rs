@@ -899,6 +899,10 @@ async fn cluster_wide_install_runs_canaries_with_only_its_own_permissions() -> R
         Ok((service_selector_hash(&app, "app-stable")? == first).then_some(()))
     })
     .await?;
+    // The history clean-up orders ReplicaSets by creation time with the name as tie-break, as
+    // Argo does; revisions 1 and 2 must not be created within the same second for the expected
+    // one (revision 1) to be the oldest.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     canary_update(&app, "registry.example/app:2").await?;
     app.wait_for_revisions("app", &[(1, 0, 0), (2, 3, 3)])
         .await?;
