@@ -5,10 +5,13 @@ use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::{
+    apps::v1::{ReplicaSet, ReplicaSetStatus},
+    core::v1::Service,
+};
 use rollouts::{
     crd::Rollout,
-    plan::{Observed, PlannerConfig},
+    plan::{Action, Observed, PlannerConfig},
     replicaset::hash,
 };
 use serde_json::{Value, json};
@@ -103,6 +106,140 @@ fn mid_update() -> Observed {
     }
 }
 
+/// The same canary just after the user resumed it from its pause (`pauseConditions` cleared):
+/// once the controller has recorded the resume and moved to `setWeight: 60`, the stable
+/// ReplicaSet has to be scaled down for the canary. This is the snapshot of that scaling
+/// reconcile (the status writes before it applied).
+fn mid_scaling() -> Observed {
+    let mut observed = mid_update();
+    let status = observed.rollout.status.as_mut().unwrap();
+    // `kubectl argo rollouts promote` at a pause step: the pause conditions go, the controller
+    // pause flag stays (that is how the controller tells a resume from a new pause).
+    status.pause_conditions = None;
+    for _ in 0..10 {
+        let plan = rollouts::reconcile::plan(&observed);
+        if plan
+            .actions()
+            .any(|a| matches!(a, Action::UpdateReplicaSet(_)))
+        {
+            return observed;
+        }
+        for action in plan.actions() {
+            match action {
+                Action::PatchRolloutStatus(p) => {
+                    let mut v = serde_json::to_value(&observed.rollout).unwrap();
+                    apply_merge_patch(&mut v, p);
+                    observed.rollout = serde_json::from_value(v).unwrap();
+                }
+                other => panic!("unexpected action {other:?}"),
+            }
+        }
+    }
+    panic!(
+        "no scaling after 10 reconciles: {:?}",
+        rollouts::reconcile::plan(&observed)
+    );
+}
+
+/// RFC 7386 merge patch (to play plans forward while building a fixture).
+fn apply_merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            let t = target.as_object_mut().unwrap();
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    apply_merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        _ => *target = patch.clone(),
+    }
+}
+
+/// Plays reconciles forward (writes applied, every pod instantly available) until a plan writes
+/// nothing: the snapshot the controller sees on a routine resync of a rollout at rest.
+fn converge(mut observed: Observed) -> Observed {
+    for _ in 0..30 {
+        let plan = rollouts::reconcile::plan(&observed);
+        if plan.actions().next().is_none() {
+            return observed;
+        }
+        for action in plan.actions() {
+            match action {
+                Action::PatchRollout(p) | Action::PatchRolloutStatus(p) => {
+                    let mut v = serde_json::to_value(&observed.rollout).unwrap();
+                    apply_merge_patch(&mut v, p);
+                    observed.rollout = serde_json::from_value(v).unwrap();
+                }
+                Action::CreateReplicaSet(rs) | Action::UpdateReplicaSet(rs) => {
+                    let mut rs = (**rs).clone();
+                    let name = rs.metadata.name.clone();
+                    rs.metadata.uid = Some(format!("uid-{}", name.as_deref().unwrap()));
+                    rs.metadata.resource_version = Some("10".into());
+                    rs.metadata.creation_timestamp = Some(rollouts::status::k8s_time(observed.now));
+                    let replicas = rs.spec.as_ref().unwrap().replicas.unwrap_or(1);
+                    rs.status = Some(ReplicaSetStatus {
+                        replicas,
+                        ready_replicas: Some(replicas),
+                        available_replicas: Some(replicas),
+                        observed_generation: Some(1),
+                        ..Default::default()
+                    });
+                    observed.replica_sets.retain(|r| r.metadata.name != name);
+                    observed.replica_sets.push(rs);
+                }
+                Action::PatchService { name, patch } => {
+                    let svc = observed.services.get_mut(name).unwrap();
+                    let mut v = serde_json::to_value(&*svc).unwrap();
+                    apply_merge_patch(&mut v, patch);
+                    *svc = serde_json::from_value(v).unwrap();
+                }
+                other => panic!("unexpected action {other:?}"),
+            }
+        }
+    }
+    panic!("no rest after 30 reconciles");
+}
+
+/// A blue-green rollout of 10 replicas at rest (active and preview Services on the one
+/// ReplicaSet), as the controller sees it on a routine resync.
+fn blue_green_at_rest() -> Observed {
+    let rollout: Rollout = serde_json::from_value(json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": {"name": "checkout", "namespace": "shop", "uid": "ro-uid", "generation": 1, "resourceVersion": "20"},
+        "spec": {
+            "replicas": 10, "selector": {"matchLabels": {"app": "checkout"}}, "template": template("checkout:1"),
+            "strategy": {"blueGreen": {"activeService": "checkout-active", "previewService": "checkout-preview", "autoPromotionEnabled": false}}
+        }
+    }))
+    .unwrap();
+    let service = |name: &str| -> Service {
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"selector": {"app": "checkout"}, "ports": [{"port": 80, "targetPort": 8080}]}
+        }))
+        .unwrap()
+    };
+    let services = ["checkout-active", "checkout-preview"]
+        .map(|n| (n.to_string(), service(n)))
+        .into();
+    converge(Observed {
+        rollout,
+        replica_sets: vec![],
+        services,
+        analysis_runs: vec![],
+        experiments: vec![],
+        pods: vec![],
+        now: Utc.with_ymd_and_hms(2026, 1, 1, 0, 11, 0).unwrap(),
+        config: PlannerConfig::default(),
+    })
+}
+
 fn benches(c: &mut Criterion) {
     let observed = mid_update();
     let plan = rollouts::reconcile::plan(&observed);
@@ -112,6 +249,23 @@ fn benches(c: &mut Criterion) {
     );
     c.bench_function(
         "plan one reconcile (canary, paused at step 2 of 4, 10 replicas)",
+        |b| b.iter(|| rollouts::reconcile::plan(black_box(&observed))),
+    );
+    let observed = mid_scaling();
+    let plan = rollouts::reconcile::plan(&observed);
+    assert!(
+        plan.actions()
+            .any(|a| matches!(a, Action::UpdateReplicaSet(rs) if rs.spec.as_ref().unwrap().replicas == Some(6))),
+        "the stable ReplicaSet is scaled down to make room for the canary: {plan:?}"
+    );
+    c.bench_function(
+        "plan one reconcile (canary, scaling for step 3 of 4, 10 replicas)",
+        |b| b.iter(|| rollouts::reconcile::plan(black_box(&observed))),
+    );
+    let observed = blue_green_at_rest();
+    assert_eq!(observed.replica_sets.len(), 1);
+    c.bench_function(
+        "plan one reconcile (blue-green at rest, 10 replicas)",
         |b| b.iter(|| rollouts::reconcile::plan(black_box(&observed))),
     );
     let tpl = template("checkout:2");

@@ -38,6 +38,7 @@ fn describe(action: &Action) -> String {
         Action::PatchRolloutStatus(_) => "patch rollout status".into(),
         Action::PatchService { name, .. } => format!("patch Service {name}"),
         Action::EvictPod { name } => format!("evict Pod {name}"),
+        Action::PatchPod { name, .. } => format!("patch Pod {name}"),
         Action::CreateAnalysisRun(ar) => format!("create AnalysisRun {}", ar.name_any()),
         Action::PatchAnalysisRun { name, .. } => format!("patch AnalysisRun {name}"),
         Action::DeleteAnalysisRun { name } => format!("delete AnalysisRun {name}"),
@@ -56,6 +57,7 @@ fn kind_and_verb(action: &Action) -> (&'static str, &'static str) {
         Action::PatchRolloutStatus(_) => ("Rollout", "Patch"),
         Action::PatchService { .. } => ("Service", "Patch"),
         Action::EvictPod { .. } => ("Pod", "Create"),
+        Action::PatchPod { .. } => ("Pod", "Patch"),
         Action::CreateAnalysisRun(_) => ("AnalysisRun", "Create"),
         Action::PatchAnalysisRun { .. } => ("AnalysisRun", "Patch"),
         Action::DeleteAnalysisRun { .. } => ("AnalysisRun", "Delete"),
@@ -163,6 +165,16 @@ async fn apply_one(
                 // A PodDisruptionBudget said no: try again on a later pass, as Argo does.
                 Err(kube::Error::Api(e)) if e.code == 429 => {}
                 // Already gone (our cache was behind): what the eviction wanted has happened.
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                other => {
+                    other?;
+                }
+            }
+        }
+        Action::PatchPod { name, patch } => {
+            let api: Api<Pod> = Api::namespaced(client, ns);
+            match api.patch(name, &pp, &Patch::Merge(patch)).await {
+                // Gone since the snapshot (scaled down, evicted): nothing to label, as in Argo.
                 Err(kube::Error::Api(e)) if e.code == 404 => {}
                 other => {
                     other?;

@@ -20,7 +20,13 @@ use rollouts::crd::{
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The checkout under test. Read at run time (cargo sets it for `cargo test`): a test binary
+/// reused from a shared `CARGO_TARGET_DIR` may have been compiled in another checkout.
+fn root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
 
 /// Paths whose children are Kubernetes types from k8s-openapi; walkers stop there.
 const K8S_SUBTREES: &[&str] = &[
@@ -94,7 +100,7 @@ fn schema_paths(schema: &Value, path: &str, out: &mut BTreeSet<(String, String, 
 }
 
 fn argo_paths() -> BTreeMap<String, BTreeSet<(String, String, String)>> {
-    let text = fs::read_to_string(Path::new(ROOT).join("tests/data/argo-v1.9.1-schema-paths.txt"))
+    let text = fs::read_to_string(root().join("tests/data/argo-v1.9.1-schema-paths.txt"))
         .expect("argo path list");
     let mut out: BTreeMap<String, BTreeSet<_>> = BTreeMap::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
@@ -112,7 +118,7 @@ fn argo_paths() -> BTreeMap<String, BTreeSet<(String, String, String)>> {
 fn crds_are_up_to_date() {
     let mut stale = vec![];
     for (name, yaml) in rendered_crds() {
-        let path = Path::new(ROOT).join("crds").join(name);
+        let path = root().join("crds").join(name);
         if fs::read_to_string(&path).ok().as_deref() != Some(yaml.as_str()) {
             stale.push(name);
         }
@@ -163,7 +169,7 @@ fn schemas_have_every_field_of_argo_v1_9_1() {
 }
 
 fn fixture_files(dir: &str) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(Path::new(ROOT).join("tests/fixtures").join(dir))
+    let mut files: Vec<PathBuf> = fs::read_dir(root().join("tests/fixtures").join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))

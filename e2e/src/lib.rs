@@ -4,7 +4,7 @@
 //! events), and can run the real controller binary as a child process.
 
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::{Child, Command, Stdio},
     sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
@@ -14,9 +14,13 @@ use anyhow::{Context, Result, bail};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::{Api, Client};
 
-/// The repository root.
+/// The repository root: the parent of the e2e crate, read at run time (cargo sets
+/// `CARGO_MANIFEST_DIR` for `cargo test` and `cargo run`) because a binary reused from a shared
+/// `CARGO_TARGET_DIR` may have been compiled in another checkout.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .unwrap()
         .to_path_buf()

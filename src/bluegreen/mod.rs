@@ -20,12 +20,14 @@
 //!    or `autoPromotionSeconds`), unless the update is fast-tracked.
 //! 6. Once it is saturated and the pause is over, the active Service is switched to it (back to
 //!    the stable ReplicaSet on abort).
-//! 7. Status: the selectors read back from the Services, full promotion (`stableRS`), the preview
+//! 7. Ephemeral metadata: `previewMetadata` on the new ReplicaSet and its pods while it is not
+//!    yet the stable one, `activeMetadata` on the stable (or the promoted new) one.
+//! 8. Status: the selectors read back from the Services, full promotion (`stableRS`), the preview
 //!    checkpoint, the counts of the active ReplicaSet, conditions, phase, one merge patch.
 //!
-//! Pre- and post-promotion analysis (and ephemeral preview/active metadata) are refused up front
-//! by the reconcile's validation gate with an `InvalidSpec` "not supported" condition, so nothing
-//! here skips them silently; where Argo consults them, this code does too, as if no run existed.
+//! Pre- and post-promotion analysis are refused up front by the reconcile's validation gate with
+//! an `InvalidSpec` "not supported" condition, so nothing here skips them silently; where Argo
+//! consults them, this code does too, as if no run existed.
 
 mod pause;
 mod replicas;
@@ -56,6 +58,7 @@ pub(crate) fn rollout_blue_green(c: &mut Ctx) {
     replicas::reconcile_replica_sets(c, &services);
     pause::reconcile_pause(c, &services);
     services.reconcile_active(c);
+    c.reconcile_ephemeral_metadata();
     status::sync_rollout_status(c, &services);
 }
 
@@ -75,14 +78,14 @@ pub(crate) fn sync_replicas_only(c: &mut Ctx) {
         .unwrap_or_default();
     match c.replica_set_by_hash(&active) {
         Some(i) => {
-            let rs = &c.rss[i];
+            let rs = c.rs(i);
             new_status.hpa_replicas = Some(crate::reconcile::status_replicas(rs));
             new_status.available_replicas = Some(crate::reconcile::available(rs));
         }
         None => {
             new_status.hpa_replicas = Some(c.sum_status_replicas());
             new_status.available_replicas =
-                Some(c.rss.iter().map(crate::reconcile::available).sum());
+                Some(c.all_rss().map(crate::reconcile::available).sum());
         }
     }
     c.persist_rollout_status(new_status);

@@ -40,7 +40,7 @@ pub(super) fn new_rs_new_replicas(c: &Ctx) -> i32 {
         .map_or("", |bg| text(&bg.active_selector));
     let active_is_new = c
         .replica_set_by_hash(active_hash)
-        .is_none_or(|i| name(&c.rss[i]) == name(new_rs));
+        .is_none_or(|i| name(c.rs(i)) == name(new_rs));
     if active_is_new || status.promote_full == Some(true) {
         return desired;
     }
@@ -93,7 +93,7 @@ fn reconcile_new_replica_set(c: &mut Ctx) {
     };
     let mut count = new_rs_new_replicas(c);
     if c.should_delay_scale_down_on_abort() {
-        let deadline = annotation(&c.rss[n], keys::SCALE_DOWN_DEADLINE).map(str::to_string);
+        let deadline = annotation(c.rs(n), keys::SCALE_DOWN_DEADLINE).map(str::to_string);
         match deadline {
             Some(value) => {
                 // An unreadable deadline is ignored (Argo logs it) and the size applies.
@@ -117,7 +117,7 @@ fn reconcile_new_replica_set(c: &mut Ctx) {
                     .is_some_and(|s| Some(available(s)) == c.rollout.spec.replicas);
                 if stable_ready && let Some(delay) = rs::abort_scale_down_delay(&c.rollout).seconds
                 {
-                    if let Some(change) = rs::add_scale_down_delay(&c.rss[n], delay, c.now) {
+                    if let Some(change) = rs::add_scale_down_delay(c.rs(n), delay, c.now) {
                         c.change_scale_down_deadline(n, &change);
                     }
                     // Argo looks again when the annotation write comes back through its
@@ -144,7 +144,7 @@ fn reconcile_other_replica_sets(c: &mut Ctx, services: &Services) {
         .other_rss
         .iter()
         .copied()
-        .filter(|&i| is_active(&c.rss[i]))
+        .filter(|&i| is_active(c.rs(i)))
         .collect();
     if others.is_empty() {
         return;
@@ -166,12 +166,12 @@ fn scale_down_old_replica_sets(c: &mut Ctx, mut others: Vec<usize>, services: &S
     // (Argo also waits for a running post-promotion analysis here when no
     // scaleDownDelaySeconds is set; post-promotion analysis is refused by the validation gate.)
     others = {
-        let mut sorted: Vec<&ReplicaSet> = others.iter().map(|&i| &c.rss[i]).collect();
+        let mut sorted: Vec<&ReplicaSet> = others.iter().map(|&i| c.rs(i)).collect();
         rs::sort_by_revision(&mut sorted);
         sorted
             .into_iter()
             .rev()
-            .filter_map(|r| c.rss.iter().position(|x| std::ptr::eq(x, r)))
+            .filter_map(|r| c.all_rss().position(|x| std::ptr::eq(x, r)))
             .collect()
     };
     let live = services.live_hashes();

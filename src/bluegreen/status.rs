@@ -62,7 +62,7 @@ pub(super) fn sync_rollout_status(c: &mut Ctx, services: &Services) {
         .unwrap_or_default();
     match c.replica_set_by_hash(&active) {
         Some(i) => {
-            let rs = &c.rss[i];
+            let rs = c.rs(i);
             new_status.hpa_replicas = Some(rs::status_replicas(rs));
             new_status.selector =
                 Some(format_label_selector(rs.spec.as_ref().map(|s| &s.selector)));
@@ -74,7 +74,7 @@ pub(super) fn sync_rollout_status(c: &mut Ctx, services: &Services) {
             // (`readyReplicas` is already that sum).
             new_status.hpa_replicas = Some(c.sum_status_replicas());
             new_status.selector = Some(format_label_selector(c.rollout.spec.selector.as_ref()));
-            new_status.available_replicas = Some(c.rss.iter().map(available).sum());
+            new_status.available_replicas = Some(c.all_rss().map(available).sum());
         }
     }
 

@@ -7,7 +7,8 @@
 //!    empty): reset the status (step 0, pauses and abort cleared; a rollback to the stable
 //!    template skips every step) and persist **only** that. Scaling starts on the next pass.
 //! 2. Pod restarts (`spec.restartAt`); if any pod is evicted, stop: availability is stale.
-//! 3. Revision-history cleanup, then the stable/canary Service selectors.
+//! 3. Ephemeral metadata (`canaryMetadata`/`stableMetadata` on the ReplicaSets and their pods),
+//!    revision-history cleanup, then the stable/canary Service selectors.
 //! 4. ReplicaSet scaling: stable first, then new, then the others, stopping after the first
 //!    ReplicaSet whose size changes (the next reconcile sees fresh availability).
 //! 5. When nothing was scaled: the pause step (adds `CanaryPauseStep`, schedules the end of a
@@ -31,7 +32,7 @@ use super::{
     },
 };
 use crate::{
-    crd::{CanaryStep, PauseReason, ProgressType, RolloutStatus},
+    crd::{CanaryStep, CanaryStrategy, PauseReason, ProgressType, RolloutStatus},
     plan::EventIntent,
     reconcile::{
         Ctx, available, canary_mut, completed_canary_pause_step, is_active, pause_condition,
@@ -174,7 +175,8 @@ fn progress_threshold(c: &Ctx) -> Option<ReplicaProgressThreshold> {
 /// The inputs of the replica math, read as Argo reads them: the step index, hashes, abort and
 /// promoteFull of the **persisted** status, the ReplicaSets as observed.
 fn replica_input(c: &Ctx) -> CanaryReplicaInput {
-    let canary = c.rollout.spec.strategy.canary.clone().unwrap_or_default();
+    let default = CanaryStrategy::default();
+    let canary = c.rollout.spec.strategy.canary.as_ref().unwrap_or(&default);
     let replicas = c.rollout.desired_replicas();
     let fenceposts = Fenceposts::resolve_canary(
         canary.max_surge.as_ref(),
@@ -188,7 +190,7 @@ fn replica_input(c: &Ctx) -> CanaryReplicaInput {
     let stable = match (c.stable_rs, c.new_rs) {
         (None, _) => StableRs::Missing,
         (Some(s), Some(n)) if s == n => StableRs::SameAsCanary,
-        (Some(s), _) => StableRs::Distinct(counts(&c.rss[s])),
+        (Some(s), _) => StableRs::Distinct(counts(c.rs(s))),
     };
     let max_weight = crate::status::phase::max_traffic_weight(&c.rollout);
     let weight_input = WeightInput {
@@ -211,7 +213,7 @@ fn replica_input(c: &Ctx) -> CanaryReplicaInput {
         .other_rss
         .iter()
         .map(|&i| {
-            let rs = &c.rss[i];
+            let rs = c.rs(i);
             OtherRs {
                 name: rs.metadata.name.clone().unwrap_or_default(),
                 revision: rs
@@ -293,6 +295,7 @@ pub(crate) fn rollout_canary(c: &mut Ctx) {
     if c.reconcile_pod_restarts() > 0 {
         return;
     }
+    c.reconcile_ephemeral_metadata();
     c.reconcile_revision_history_limit();
     c.reconcile_stable_and_canary_service();
     let scaled = reconcile_canary_replica_sets(c);
@@ -307,7 +310,7 @@ pub(crate) fn rollout_canary(c: &mut Ctx) {
 pub(crate) fn sync_replicas_only(c: &mut Ctx) {
     let mut new_status = c.status().clone();
     reconcile_canary_replica_sets(c);
-    new_status.available_replicas = Some(c.rss.iter().map(available).sum());
+    new_status.available_replicas = Some(c.all_rss().map(available).sum());
     new_status.hpa_replicas = Some(c.sum_status_replicas());
     c.persist_rollout_status(new_status);
 }
@@ -358,7 +361,7 @@ fn scale_down_other_replica_sets(c: &mut Ctx, input: &CanaryReplicaInput) -> boo
     let active_pods: i32 = c
         .other_rss
         .iter()
-        .map(|&i| &c.rss[i])
+        .map(|&i| c.rs(i))
         .filter(|rs| is_active(rs))
         .map(spec_replicas)
         .sum();
@@ -542,7 +545,7 @@ fn promote_stable(c: &mut Ctx, new_status: &mut RolloutStatus, reason: &str) {
 /// step advance, then the conditions and the single status write.
 fn sync_rollout_status_canary(c: &mut Ctx) {
     let mut new_status = c.calculate_base_status();
-    new_status.available_replicas = Some(c.rss.iter().map(available).sum());
+    new_status.available_replicas = Some(c.all_rss().map(available).sum());
     new_status.hpa_replicas = Some(c.sum_status_replicas());
     new_status.selector = Some(format_label_selector(c.rollout.spec.selector.as_ref()));
     let persisted_canary = c.status().canary.clone().unwrap_or_default();
@@ -552,7 +555,7 @@ fn sync_rollout_status_canary(c: &mut Ctx) {
         canary.step_plugin_statuses = persisted_canary.step_plugin_statuses.clone();
     }
     new_status.stable_rs = c.status().stable_rs.clone();
-    new_status.current_step_hash = Some(c.step_hash());
+    new_status.current_step_hash = Some(c.step_hash().to_string());
     let step_count = c.rollout.steps().len();
     let step_count_i32 = i32::try_from(step_count).unwrap_or(i32::MAX);
 

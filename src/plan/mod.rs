@@ -29,7 +29,7 @@ pub struct Observed {
     pub analysis_runs: Vec<AnalysisRun>,
     /// Experiments controlled by this Rollout.
     pub experiments: Vec<Experiment>,
-    /// Pods selected by the Rollout (for restarts).
+    /// Pods of the Rollout's ReplicaSets (for restarts and ephemeral metadata).
     pub pods: Vec<Pod>,
     /// The planner's clock.
     pub now: DateTime<Utc>,
@@ -115,6 +115,10 @@ pub enum Action {
     PatchService { name: String, patch: Value },
     /// Evict a pod (restarts), honouring PodDisruptionBudgets.
     EvictPod { name: String },
+    /// JSON merge patch of a pod's labels/annotations (ephemeral canary/stable metadata:
+    /// `{"metadata": {"labels": {"role": "canary", "gone": null}}}`). A pod that no longer
+    /// exists is skipped.
+    PatchPod { name: String, patch: Value },
     /// Create an AnalysisRun.
     CreateAnalysisRun(Box<AnalysisRun>),
     /// Merge patch on an AnalysisRun (e.g. `{"spec":{"terminate":true}}`).

@@ -6,14 +6,13 @@
 //! the name we create and the name we look for can never disagree. A value that cannot be
 //! hashed (Argo would panic) yields an empty hash, so planning never panics.
 
-use crate::{
-    crd::Rollout,
-    replicaset::{hash, rs},
-};
+use crate::{crd::Rollout, replicaset::hash};
 
-/// `ComputePodTemplateHash(&rollout.spec.template, status.collisionCount)`.
+/// `ComputePodTemplateHash(&rollout.spec.template, status.collisionCount)` (the planner hashes
+/// once per reconcile in `Ctx::new`; this is for tests).
+#[cfg(test)]
 pub(crate) fn pod_template_hash(rollout: &Rollout) -> String {
-    rs::current_pod_hash(rollout).unwrap_or_default()
+    crate::replicaset::rs::current_pod_hash(rollout).unwrap_or_default()
 }
 
 /// `ComputeStepHash(rollout)`: empty for blue-green (and for a rollout without a canary), else

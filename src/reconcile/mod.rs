@@ -23,6 +23,7 @@
 //! stops at the first failure, and every status change is a merge patch against the status as
 //! observed, so a plan that is cut short leaves nothing inconsistent behind.
 
+mod ephemeral;
 mod hashing;
 mod pause;
 mod replicasets;
@@ -34,7 +35,7 @@ mod validate;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{borrow::Cow, cell::OnceCell, collections::BTreeMap, time::Duration};
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::ReplicaSet;
@@ -77,10 +78,12 @@ pub(crate) struct Ctx<'a> {
     /// The rollout as Argo holds it during the reconcile (`c.rollout`): the observed object,
     /// plus the revision annotation and the status written by the ReplicaSet bookkeeping of
     /// this reconcile. Its status is always `Some`; it is the base of every status diff.
-    pub(crate) rollout: Rollout,
+    /// Borrowed from the snapshot until this reconcile changes it (most reconciles never do).
+    pub(crate) rollout: Cow<'a, Rollout>,
     /// Every ReplicaSet of the rollout (`c.allRSs`), oldest first, then the one planned for
-    /// creation. Read-only snapshots, except that the new ReplicaSet follows its revision sync.
-    pub(crate) rss: Vec<ReplicaSet>,
+    /// creation. Read-only snapshots (borrowed from the snapshot), except that the new
+    /// ReplicaSet follows its revision sync.
+    pub(crate) rss: Vec<Cow<'a, ReplicaSet>>,
     pub(crate) new_rs: Option<usize>,
     pub(crate) stable_rs: Option<usize>,
     /// Every ReplicaSet but the new one (`c.olderRSs`, includes the stable one).
@@ -96,13 +99,22 @@ pub(crate) struct Ctx<'a> {
     rs_written: BTreeMap<String, ReplicaSet>,
     /// Name of the ReplicaSet this plan creates, if any.
     planned_creation: Option<String>,
+    /// `ComputePodTemplateHash` of the template with `collisionCount`, computed once per
+    /// reconcile (`None` when Go could not decode the template). Neither input changes during a
+    /// reconcile that carries on: a collision bumps `collisionCount` and stops.
+    template_hash: Option<String>,
+    /// `ComputeStepHash`, computed on first use.
+    step_hash: OnceCell<String>,
 }
 
 impl<'a> Ctx<'a> {
     /// Argo's `newRolloutContext` up to (not including) validation.
     fn new(obs: &'a Observed) -> Self {
-        let mut rollout = obs.rollout.clone();
-        let status = rollout.status.get_or_insert_with(RolloutStatus::default);
+        let mut rollout = Cow::Borrowed(&obs.rollout);
+        if rollout.status.is_none() {
+            rollout.to_mut().status = Some(RolloutStatus::default());
+        }
+        let status = rollout.status.as_ref().expect("set above");
         let new_status = RolloutStatus {
             restarted_at: status.restarted_at.clone(),
             alb: status.alb.clone(),
@@ -113,13 +125,18 @@ impl<'a> Ctx<'a> {
             }),
             ..Default::default()
         };
-        let rss: Vec<ReplicaSet> = obs
+        let rss: Vec<Cow<'a, ReplicaSet>> = obs
             .replica_sets
             .iter()
             .filter(|rs| replicasets::controlled_by(rs, &rollout))
-            .cloned()
+            .map(Cow::Borrowed)
             .collect();
-        let new_rs = crate::replicaset::rs::find_new_replica_set(&rollout, &rss);
+        let template_hash = crate::replicaset::rs::current_pod_hash(&rollout).ok();
+        let new_rs = crate::replicaset::rs::find_new_replica_set_with_hash(
+            &rollout,
+            &rss,
+            template_hash.as_deref(),
+        );
         let mut ctx = Self {
             obs,
             now: obs.now,
@@ -134,6 +151,8 @@ impl<'a> Ctx<'a> {
             plan: Plan::default(),
             rs_written: BTreeMap::new(),
             planned_creation: None,
+            template_hash,
+            step_hash: OnceCell::new(),
         };
         ctx.classify();
         ctx
@@ -146,30 +165,48 @@ impl<'a> Ctx<'a> {
 
     pub(crate) fn status_mut(&mut self) -> &mut RolloutStatus {
         self.rollout
+            .to_mut()
             .status
             .get_or_insert_with(RolloutStatus::default)
     }
 
     pub(crate) fn new_rs(&self) -> Option<&ReplicaSet> {
-        self.new_rs.map(|i| &self.rss[i])
+        self.new_rs.map(|i| &*self.rss[i])
     }
 
     pub(crate) fn stable(&self) -> Option<&ReplicaSet> {
-        self.stable_rs.map(|i| &self.rss[i])
+        self.stable_rs.map(|i| &*self.rss[i])
+    }
+
+    /// The ReplicaSet at index `i` of [`Self::rss`].
+    pub(crate) fn rs(&self, i: usize) -> &ReplicaSet {
+        &self.rss[i]
+    }
+
+    /// Every ReplicaSet of [`Self::rss`], in order.
+    pub(crate) fn all_rss(&self) -> impl Iterator<Item = &ReplicaSet> + Clone {
+        self.rss.iter().map(|rs| &**rs)
+    }
+
+    /// `ComputePodTemplateHash` of the current template (`""` if it cannot be hashed), as
+    /// computed once for this reconcile.
+    pub(crate) fn computed_pod_hash(&self) -> &str {
+        self.template_hash.as_deref().unwrap_or("")
     }
 
     /// The hash of the desired ReplicaSet: the new ReplicaSet's label, or computed when there is
     /// none (a template and a replica change at once, during a scaling event).
-    pub(crate) fn current_pod_hash(&self) -> String {
+    pub(crate) fn current_pod_hash(&self) -> &str {
         match self.new_rs() {
-            Some(rs) => pod_hash(rs).to_string(),
-            None => hashing::pod_template_hash(&self.rollout),
+            Some(rs) => pod_hash(rs),
+            None => self.computed_pod_hash(),
         }
     }
 
     /// The step hash of the current spec (`ComputeStepHash`).
-    pub(crate) fn step_hash(&self) -> String {
-        hashing::step_hash(&self.rollout)
+    pub(crate) fn step_hash(&self) -> &str {
+        self.step_hash
+            .get_or_init(|| hashing::step_hash(&self.rollout))
     }
 
     /// The rollout's revision annotation as Argo prints it in messages (0 when unreadable).

@@ -180,16 +180,14 @@ impl Ctx<'_> {
     /// Progressing is not touched while an abort condition holds it or once the rollout is
     /// complete; `Paused` not while aborted.
     pub(crate) fn check_paused_conditions(&mut self) {
-        let status = self.status().clone();
-        let progressing = get_condition(&status, condition::PROGRESSING);
+        let status = self.status();
+        let progressing = get_condition(status, condition::PROGRESSING);
         let progressing_paused = progressing.is_some_and(|c| c.reason == ROLLOUT_PAUSED_REASON);
         let aborted_condition = progressing.is_some_and(|c| c.reason == ROLLOUT_ABORTED_REASON);
-        let is_paused = is_paused(&self.rollout, &status);
+        let is_paused = is_paused(&self.rollout, status);
 
         let mut updates = Vec::new();
-        if is_paused != progressing_paused
-            && !aborted_condition
-            && !cond::rollout_completed(&status)
+        if is_paused != progressing_paused && !aborted_condition && !cond::rollout_completed(status)
         {
             let (reason, message) = if is_paused {
                 (ROLLOUT_PAUSED_REASON, cond::ROLLOUT_PAUSED_MESSAGE)
@@ -213,13 +211,14 @@ impl Ctx<'_> {
                 self.now,
             ));
         }
-        let paused_true = cond::is_condition_true(&status, condition::PAUSED);
+        let paused_true = cond::is_condition_true(status, condition::PAUSED);
         if is_paused != paused_true && !aborted_condition {
             updates.push(cond::paused_condition(is_paused, self.now));
         }
         if updates.is_empty() {
             return;
         }
+        let status = status.clone();
         self.patch_condition(&status, status.clone(), updates);
     }
 }

@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::{api::apps::v1::ReplicaSet, apimachinery::pkg::apis::meta::v1::ObjectMeta};
 use serde_json::json;
 
-use super::{Ctx, hashing};
+use std::borrow::Cow;
+
+use super::Ctx;
 use crate::{
     crd::{Rollout, rollout::keys},
     plan::{Action, EventIntent, Item},
@@ -118,41 +120,40 @@ pub(crate) enum Creation {
 impl Ctx<'_> {
     /// Argo's `MaxRevision(olderRSs) + 1`.
     fn next_revision(&self) -> i64 {
-        rs::next_revision(self.older_rss.iter().map(|&i| &self.rss[i]))
+        rs::next_revision(self.older_rss.iter().map(|&i| self.rs(i)))
     }
 
     /// Recomputes older/stable/other after `new_rs` changed (Argo's `FindOldReplicaSets`,
     /// `GetStableRS`, `GetOtherRSs`).
     pub(crate) fn classify(&mut self) {
-        let stable_hash = self.status().stable_rs.clone().unwrap_or_default();
-        self.older_rss = (0..self.rss.len())
+        let stable_hash = super::text(&self.status().stable_rs);
+        let older_rss: Vec<usize> = (0..self.rss.len())
             .filter(|&i| Some(i) != self.new_rs)
             .collect();
-        self.stable_rs = if stable_hash.is_empty() {
+        let stable_rs = if stable_hash.is_empty() {
             None
-        } else if let Some(n) = self
-            .new_rs
-            .filter(|&n| pod_hash(&self.rss[n]) == stable_hash)
-        {
+        } else if let Some(n) = self.new_rs.filter(|&n| pod_hash(self.rs(n)) == stable_hash) {
             Some(n)
         } else {
-            self.older_rss
+            older_rss
                 .iter()
                 .copied()
-                .find(|&i| pod_hash(&self.rss[i]) == stable_hash)
+                .find(|&i| pod_hash(self.rs(i)) == stable_hash)
         };
+        self.older_rss = older_rss;
+        self.stable_rs = stable_rs;
         self.other_rss = (0..self.rss.len())
             .filter(|&i| Some(i) != self.new_rs && Some(i) != self.stable_rs)
             .collect();
     }
 
     /// The latest object of ReplicaSet `i`: what this plan last wrote for it, else the snapshot.
-    pub(crate) fn latest_rs(&self, i: usize) -> ReplicaSet {
-        let name = name(&self.rss[i]);
-        self.rs_written
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| self.rss[i].clone())
+    pub(crate) fn latest_rs(&self, i: usize) -> &ReplicaSet {
+        let rs = self.rs(i);
+        if self.rs_written.is_empty() {
+            return rs;
+        }
+        self.rs_written.get(name(rs)).unwrap_or(rs)
     }
 
     /// Plans a full update of a ReplicaSet, folding it into an earlier update of the same
@@ -194,14 +195,14 @@ impl Ctx<'_> {
         let current = self.latest_rs(i);
         let keep_deadline = self.should_delay_scale_down_on_abort();
         let Some(updated) = rs::scale_replica_set(
-            &current,
+            current,
             new_scale,
             self.rollout.desired_replicas(),
             keep_deadline,
         ) else {
             return false;
         };
-        let old_scale = spec_replicas(&current);
+        let old_scale = spec_replicas(current);
         let size_changes = old_scale != new_scale;
         let rs_name = name(&updated).to_string();
         let rs_revision = revision(&updated);
@@ -224,7 +225,11 @@ impl Ctx<'_> {
 
     /// Removes the `scale-down-deadline` annotation of ReplicaSet `i`, if any.
     pub(crate) fn remove_scale_down_deadline(&mut self, i: usize) {
-        let mut copy = self.latest_rs(i);
+        let current = self.latest_rs(i);
+        if annotation(current, keys::SCALE_DOWN_DEADLINE).is_none() {
+            return;
+        }
+        let mut copy = current.clone();
         if rs::remove_scale_down_deadline(&mut copy) {
             self.update_replica_set(copy);
         }
@@ -254,21 +259,23 @@ impl Ctx<'_> {
     /// JSON patches of `addScaleDownDelay`/`removeScaleDownDelay`, folded into this plan's
     /// update of the ReplicaSet). Nothing is written when the annotation already says so.
     pub(crate) fn change_scale_down_deadline(&mut self, i: usize, change: &rs::DeadlineChange) {
-        let mut copy = self.latest_rs(i);
-        let changed = match change {
-            rs::DeadlineChange::Set(value) => {
-                if annotation(&copy, keys::SCALE_DOWN_DEADLINE) == Some(value.as_str()) {
-                    false
-                } else {
-                    rs::set_scale_down_deadline(&mut copy, value);
-                    true
-                }
-            }
-            rs::DeadlineChange::Remove => rs::remove_scale_down_deadline(&mut copy),
+        let current = self.latest_rs(i);
+        let present = annotation(current, keys::SCALE_DOWN_DEADLINE);
+        let unchanged = match change {
+            rs::DeadlineChange::Set(value) => present == Some(value.as_str()),
+            rs::DeadlineChange::Remove => present.is_none(),
         };
-        if changed {
-            self.update_replica_set(copy);
+        if unchanged {
+            return;
         }
+        let mut copy = current.clone();
+        match change {
+            rs::DeadlineChange::Set(value) => rs::set_scale_down_deadline(&mut copy, value),
+            rs::DeadlineChange::Remove => {
+                rs::remove_scale_down_deadline(&mut copy);
+            }
+        }
+        self.update_replica_set(copy);
     }
 
     /// Argo's `GetReplicaSetByTemplateHash`: the ReplicaSet whose hash label is `hash` (the last
@@ -302,22 +309,23 @@ impl Ctx<'_> {
             return;
         };
         let current = self.latest_rs(n);
-        let computed_hash = hashing::pod_template_hash(&self.rollout);
-        let older = self.older_rss.iter().map(|&i| &self.rss[i]);
+        let older = self.older_rss.iter().map(|&i| self.rs(i));
         if let Some(updated) =
-            rs::sync_replica_set_revision(&self.rollout, &current, older, &computed_hash)
+            rs::sync_replica_set_revision(&self.rollout, current, older, self.computed_pod_hash())
         {
-            self.rss[n] = updated.clone();
+            self.rss[n] = Cow::Owned(updated.clone());
             self.update_replica_set(updated);
             return;
         }
-        let copy = current;
-        let rs_revision = annotation(&copy, keys::REVISION).unwrap_or("").to_string();
+        let rs_name = name(current).to_string();
+        let rs_revision = annotation(current, keys::REVISION)
+            .unwrap_or("")
+            .to_string();
         self.set_rollout_revision(&rs_revision);
 
         if cond::get_condition(self.status(), crate::crd::condition::PROGRESSING).is_none() {
             let before = self.status().clone();
-            let message = cond::found_new_rs_message(name(&copy));
+            let message = cond::found_new_rs_message(&rs_name);
             let found = cond::new_condition(
                 crate::crd::condition::PROGRESSING,
                 CONDITION_TRUE,
@@ -336,7 +344,15 @@ impl Ctx<'_> {
     /// Argo's `setRolloutRevision`: the rollout's revision annotation follows the new
     /// ReplicaSet (a merge patch of the annotation instead of Argo's full PUT).
     fn set_rollout_revision(&mut self, revision: &str) {
-        if !rs::set_rollout_revision(&mut self.rollout, revision) {
+        let current = self
+            .rollout
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(keys::REVISION));
+        if current.map(String::as_str) == Some(revision)
+            || !rs::set_rollout_revision(self.rollout.to_mut(), revision)
+        {
             return;
         }
         self.plan.act(Action::PatchRollout(
@@ -358,7 +374,7 @@ impl Ctx<'_> {
     pub(crate) fn create_desired_replica_set(&mut self) -> Creation {
         let new_revision = self.next_revision();
         let status = self.status().clone();
-        let hash = hashing::pod_template_hash(&self.rollout);
+        let hash = self.computed_pod_hash().to_string();
         let rs = rs::new_replica_set(&self.rollout, &hash, new_revision, self.stable_rs.is_some());
         let rs_name = name(&rs).to_string();
 
@@ -406,7 +422,7 @@ impl Ctx<'_> {
         // Carry on as Argo does with the object the create returned: created now, no pods yet.
         let mut working = rs;
         working.metadata.creation_timestamp = Some(k8s_time(self.now));
-        self.rss.push(working);
+        self.rss.push(Cow::Owned(working));
         self.new_rs = Some(self.rss.len() - 1);
         self.classify();
         Creation::NewReplicaSet
@@ -426,7 +442,7 @@ impl Ctx<'_> {
     /// Experiments of their pod hash that are not current.
     pub(crate) fn reconcile_revision_history_limit(&mut self) {
         let doomed =
-            rs::replica_sets_to_delete(&self.rollout, self.other_rss.iter().map(|&i| &self.rss[i]));
+            rs::replica_sets_to_delete(&self.rollout, self.other_rss.iter().map(|&i| self.rs(i)));
         let current_runs = self.current_analysis_run_names();
         let current_experiment = self
             .status()
@@ -499,7 +515,7 @@ impl Ctx<'_> {
         let (Some(n), Some(s)) = (self.new_rs, self.stable_rs) else {
             return false;
         };
-        let (new_rs, stable_rs) = (&self.rss[n], &self.rss[s]);
+        let (new_rs, stable_rs) = (self.rs(n), self.rs(s));
         if !created_before(new_rs, stable_rs) {
             return false;
         }
@@ -524,6 +540,6 @@ impl Ctx<'_> {
 
     /// Sum of `status.replicas` over every ReplicaSet.
     pub(crate) fn sum_status_replicas(&self) -> i32 {
-        self.rss.iter().map(status_replicas).sum()
+        self.all_rss().map(status_replicas).sum()
     }
 }

@@ -71,7 +71,7 @@ impl Ctx<'_> {
             .collect();
 
         let replicas = self.rollout.desired_replicas();
-        let total: i32 = self.rss.iter().map(spec_replicas).sum();
+        let total: i32 = self.all_rss().map(spec_replicas).sum();
         let min_ready = self.rollout.spec.min_ready_seconds.unwrap_or(0);
         let available = rs::available_pod_count(pods.iter().copied(), min_ready, self.now);
         let concurrent = rs::max_unavailable(&self.rollout).max(1);

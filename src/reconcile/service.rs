@@ -25,13 +25,14 @@ impl Ctx<'_> {
     /// Argo's `reconcileStableAndCanaryService`: stable Service → stable ReplicaSet; canary
     /// Service → new ReplicaSet, or back to the stable one while a basic canary is aborted.
     pub(crate) fn reconcile_stable_and_canary_service(&mut self) {
-        let Some(canary) = self.rollout.spec.strategy.canary.clone() else {
+        let Some(canary) = self.rollout.spec.strategy.canary.as_ref() else {
             return;
         };
-        let stable_service = canary.stable_service.unwrap_or_default();
-        let canary_service = canary.canary_service.unwrap_or_default();
+        let stable_service = canary.stable_service.clone().unwrap_or_default();
+        let canary_service = canary.canary_service.clone().unwrap_or_default();
+        let traffic_routing = canary.traffic_routing.is_some();
         self.ensure_service_targets(&stable_service, self.stable_rs);
-        if self.pause.is_aborted(self.status()) && canary.traffic_routing.is_none() {
+        if self.pause.is_aborted(self.status()) && !traffic_routing {
             self.ensure_service_targets(&canary_service, self.stable_rs);
             return;
         }
@@ -49,7 +50,7 @@ impl Ctx<'_> {
         let Some(svc) = self.obs.services.get(service) else {
             return;
         };
-        let rs = &self.rss[rs];
+        let rs = self.rs(rs);
         let current = svc
             .spec
             .as_ref()

@@ -9,8 +9,11 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::{
-    crd::{CanaryStatus, Rollout, RolloutCondition, RolloutStatus, condition},
-    plan::{Action, EventIntent, merge_patch},
+    crd::{
+        BlueGreenStatus, CanaryStatus, Rollout, RolloutCondition, RolloutPhase, RolloutStatus,
+        condition, rollout::PingPongType,
+    },
+    plan::{Action, EventIntent, Plan, merge_patch},
     replicaset::rs,
     status::{
         conditions::{
@@ -19,7 +22,7 @@ use crate::{
             ROLLOUT_NOT_COMPLETED_REASON, ROLLOUT_PAUSED_REASON, ROLLOUT_RESUMED_REASON,
             TIMED_OUT_REASON, get_condition,
         },
-        phase::{calculate_phase, is_indefinite_step},
+        phase::{calculate_phase, is_indefinite_step, is_indefinite_step_at},
     },
 };
 
@@ -92,7 +95,129 @@ pub(crate) fn go_status_json(status: &RolloutStatus) -> Value {
 /// The body of a merge patch on `/status` that turns `old` into `new`, or `None` when Argo would
 /// see no difference (then nothing is written).
 pub(crate) fn status_patch(old: &RolloutStatus, new: &RolloutStatus) -> Option<Value> {
+    // Most reconciles change nothing: decide that on the typed values, without rendering JSON.
+    if go_equal(old, new) {
+        return None;
+    }
     merge_patch(&go_status_json(old), &go_status_json(new)).map(|p| json!({ "status": p }))
+}
+
+/// Whether two statuses are equal once brought to the shape [`go_status_json`] renders: a
+/// sufficient condition for equal JSON (when it says `false` the JSON is compared). Every field
+/// is named, so a field added to the status cannot be overlooked here.
+fn go_equal(a: &RolloutStatus, b: &RolloutStatus) -> bool {
+    fn int(v: &Option<i32>) -> Option<i32> {
+        v.filter(|n| *n != 0)
+    }
+    fn text(v: &Option<String>) -> Option<&str> {
+        v.as_deref().filter(|s| !s.is_empty())
+    }
+    fn flag(v: &Option<bool>) -> Option<bool> {
+        v.filter(|f| *f)
+    }
+    fn list<T>(v: &Option<Vec<T>>) -> Option<&[T]> {
+        v.as_deref().filter(|l| !l.is_empty())
+    }
+    fn ping_pong(v: &Option<PingPongType>) -> Option<&PingPongType> {
+        v.as_ref().filter(|p| !p.as_str().is_empty())
+    }
+    fn phase_of(v: &Option<RolloutPhase>) -> Option<&RolloutPhase> {
+        v.as_ref().filter(|p| !p.as_str().is_empty())
+    }
+    let RolloutStatus {
+        abort,
+        pause_conditions,
+        controller_pause,
+        aborted_at,
+        current_pod_hash,
+        current_step_hash,
+        replicas,
+        updated_replicas,
+        ready_replicas,
+        available_replicas,
+        current_step_index,
+        collision_count,
+        observed_generation,
+        conditions,
+        canary,
+        blue_green,
+        hpa_replicas,
+        selector,
+        stable_rs,
+        restarted_at,
+        promote_full,
+        phase,
+        message,
+        workload_observed_generation,
+        alb,
+        albs,
+    } = a;
+    let canary_equal = || {
+        let default = CanaryStatus::default();
+        let (x, y) = (
+            canary.as_ref().unwrap_or(&default),
+            b.canary.as_ref().unwrap_or(&default),
+        );
+        let CanaryStatus {
+            current_step_analysis_run_status,
+            current_background_analysis_run_status,
+            current_experiment,
+            weights,
+            stable_ping_pong,
+            step_plugin_statuses,
+        } = x;
+        *current_step_analysis_run_status == y.current_step_analysis_run_status
+            && *current_background_analysis_run_status == y.current_background_analysis_run_status
+            && text(current_experiment) == text(&y.current_experiment)
+            && *weights == y.weights
+            && ping_pong(stable_ping_pong) == ping_pong(&y.stable_ping_pong)
+            && list(step_plugin_statuses) == list(&y.step_plugin_statuses)
+    };
+    let blue_green_equal = || {
+        let default = BlueGreenStatus::default();
+        let (x, y) = (
+            blue_green.as_ref().unwrap_or(&default),
+            b.blue_green.as_ref().unwrap_or(&default),
+        );
+        let BlueGreenStatus {
+            preview_selector,
+            active_selector,
+            scale_up_preview_check_point,
+            pre_promotion_analysis_run_status,
+            post_promotion_analysis_run_status,
+        } = x;
+        text(preview_selector) == text(&y.preview_selector)
+            && text(active_selector) == text(&y.active_selector)
+            && flag(scale_up_preview_check_point) == flag(&y.scale_up_preview_check_point)
+            && *pre_promotion_analysis_run_status == y.pre_promotion_analysis_run_status
+            && *post_promotion_analysis_run_status == y.post_promotion_analysis_run_status
+    };
+    flag(abort) == flag(&b.abort)
+        && list(pause_conditions) == list(&b.pause_conditions)
+        && flag(controller_pause) == flag(&b.controller_pause)
+        && *aborted_at == b.aborted_at
+        && text(current_pod_hash) == text(&b.current_pod_hash)
+        && text(current_step_hash) == text(&b.current_step_hash)
+        && int(replicas) == int(&b.replicas)
+        && int(updated_replicas) == int(&b.updated_replicas)
+        && int(ready_replicas) == int(&b.ready_replicas)
+        && int(available_replicas) == int(&b.available_replicas)
+        && *current_step_index == b.current_step_index
+        && *collision_count == b.collision_count
+        && text(observed_generation) == text(&b.observed_generation)
+        && list(conditions) == list(&b.conditions)
+        && int(hpa_replicas) == int(&b.hpa_replicas)
+        && text(selector) == text(&b.selector)
+        && text(stable_rs) == text(&b.stable_rs)
+        && *restarted_at == b.restarted_at
+        && flag(promote_full) == flag(&b.promote_full)
+        && phase_of(phase) == phase_of(&b.phase)
+        && text(message) == text(&b.message)
+        && text(workload_observed_generation) == text(&b.workload_observed_generation)
+        && *alb == b.alb
+        && list(albs) == list(&b.albs)
+        && canary_equal()
+        && blue_green_equal()
 }
 
 pub(crate) fn text(value: &Option<String>) -> &str {
@@ -154,11 +279,11 @@ impl Ctx<'_> {
         }
         let current_pod_hash = self.current_pod_hash();
         let mut new_status = self.new_status.clone();
-        new_status.current_pod_hash = Some(current_pod_hash);
+        new_status.current_pod_hash = Some(current_pod_hash.to_string());
         new_status.replicas = Some(self.sum_status_replicas());
         new_status.updated_replicas =
             Some(self.new_rs().map_or(0, super::replicasets::status_replicas));
-        new_status.ready_replicas = Some(self.rss.iter().map(super::replicasets::ready).sum());
+        new_status.ready_replicas = Some(self.all_rss().map(super::replicasets::ready).sum());
         new_status.collision_count = prev.collision_count;
         new_status.conditions = conditions;
         // `newStatus.StableRS` is still empty here in Argo, so this keeps the flag as persisted
@@ -176,15 +301,15 @@ impl Ctx<'_> {
         mut new_status: RolloutStatus,
     ) -> RolloutStatus {
         let now = self.now;
-        let prev = self.status().clone();
-        let is_paused = is_paused(&self.rollout, &prev);
-        let is_aborted = self.pause.is_aborted(&prev);
+        let prev = self.rollout.status.as_ref().expect("set in Ctx::new");
+        let is_paused = is_paused(&self.rollout, prev);
+        let is_aborted = self.pause.is_aborted(prev);
 
         let mut became_unhealthy = false;
         let healthy = cond::rollout_healthy(&self.rollout, &new_status);
         if !is_paused && healthy {
             cond::set_condition(&mut new_status, cond::healthy_condition(true, now));
-        } else if get_condition(&prev, condition::HEALTHY).is_some() {
+        } else if get_condition(prev, condition::HEALTHY).is_some() {
             became_unhealthy =
                 cond::set_condition(&mut new_status, cond::healthy_condition(false, now));
         }
@@ -206,7 +331,7 @@ impl Ctx<'_> {
 
         // Argo's "isHealthyRollout" shortcut compares the condition type with itself and is
         // never true, so progress is estimated on every reconcile that is not aborted.
-        let current = get_condition(&prev, condition::PROGRESSING).cloned();
+        let current = get_condition(prev, condition::PROGRESSING);
         if !is_aborted {
             let new_rs_name = self.new_rs().and_then(|rs| rs.metadata.name.clone());
             if healthy {
@@ -241,7 +366,7 @@ impl Ctx<'_> {
                     message,
                     now,
                 );
-                cond::refresh_progressing_condition(&mut new_status, current.as_ref(), progressing);
+                cond::refresh_progressing_condition(&mut new_status, current, progressing);
             } else if !is_indefinite_step(&self.rollout)
                 && !self.is_waiting_for_replica_set_scale_down()
                 && cond::rollout_timed_out(&self.rollout, &new_status, now)
@@ -260,7 +385,7 @@ impl Ctx<'_> {
                 // sees it while not aborted (progressDeadlineAbort set after the fact). Its
                 // Progressing condition only appears on the next reconcile.
                 let abort = self.rollout.spec.progress_deadline_abort == Some(true);
-                if abort && (changed || !self.pause.is_aborted(&prev)) {
+                if abort && (changed || !self.pause.is_aborted(prev)) {
                     self.pause.add_abort(message.clone());
                     self.plan
                         .event(EventIntent::warning(ROLLOUT_ABORTED_REASON, message));
@@ -275,11 +400,10 @@ impl Ctx<'_> {
                 .as_ref()
                 .map_or("", |bg| text(&bg.active_selector));
             self.replica_set_by_hash(active)
-                .is_some_and(|i| rs::is_saturated(&self.rollout, &self.rss[i]))
+                .is_some_and(|i| rs::is_saturated(&self.rollout, self.rs(i)))
         } else if self.rollout.spec.strategy.canary.is_some() {
             let available = self
-                .rss
-                .iter()
+                .all_rss()
                 .map(super::replicasets::available)
                 .sum::<i32>();
             available >= self.rollout.desired_replicas()
@@ -291,7 +415,7 @@ impl Ctx<'_> {
             cond::available_condition(is_available, now),
         );
 
-        match cond::replica_failure_condition(self.new_rs(), &self.rss) {
+        match cond::replica_failure_condition(self.new_rs(), self.all_rss()) {
             Some(failure) => {
                 cond::set_condition(&mut new_status, failure);
             }
@@ -316,7 +440,7 @@ impl Ctx<'_> {
     fn is_waiting_for_replica_set_scale_down(&self) -> bool {
         self.other_rss
             .iter()
-            .any(|&i| super::replicasets::has_scale_down_deadline(&self.rss[i]))
+            .any(|&i| super::replicasets::has_scale_down_deadline(self.rs(i)))
     }
 
     /// Argo's `persistRolloutStatus`: folds the pause/abort intents into `new_status`, stamps
@@ -324,40 +448,18 @@ impl Ctx<'_> {
     /// patch, followed by the pause/resume events of that difference. Nothing is written when
     /// nothing changed. Either way the progress deadline is scheduled.
     pub(crate) fn persist_rollout_status(&mut self, mut new_status: RolloutStatus) {
-        let prev = self.status().clone();
-        self.pause.apply(&prev, &mut new_status, self.now);
+        let prev = self.rollout.status.as_ref().expect("set in Ctx::new");
+        self.pause.apply(prev, &mut new_status, self.now);
         // workloadRef is not resolved by this planner (refused as unsupported), so there is no
         // workload generation to observe.
         new_status.workload_observed_generation = None;
         self.stamp_generation_and_phase(&mut new_status);
-        if let Some(patch) = status_patch(&prev, &new_status) {
+        if let Some(patch) = status_patch(prev, &new_status) {
             self.plan.act(Action::PatchRolloutStatus(patch));
-            self.send_state_change_events(&prev, &new_status);
+            send_state_change_events(&mut self.plan, prev, &new_status);
         }
-        self.requeue_stuck_rollout(&new_status);
-    }
-
-    /// Argo's `sendStateChangeEvents`: pause transitions between the persisted and the new status.
-    /// A user resume clears `pauseConditions` itself, so it produces no `RolloutResumed`; an
-    /// abort also clears them and is not a resume.
-    fn send_state_change_events(&mut self, prev: &RolloutStatus, new: &RolloutStatus) {
-        let first = |s: &RolloutStatus| {
-            s.pause_conditions
-                .as_deref()
-                .and_then(|p| p.first())
-                .map(|c| c.reason.clone())
-        };
-        let (prev_paused, curr_paused) = (first(prev), first(new));
-        match (prev_paused, curr_paused) {
-            (None, Some(reason)) => self.plan.event(EventIntent::normal(
-                ROLLOUT_PAUSED_REASON,
-                cond::rollout_paused_event_message(reason.as_str()),
-            )),
-            (Some(_), None) if new.aborted_at.is_none() => self.plan.event(EventIntent::normal(
-                ROLLOUT_RESUMED_REASON,
-                cond::ROLLOUT_RESUMED_MESSAGE,
-            )),
-            _ => {}
+        if let Some(after) = self.stuck_rollout_requeue(&new_status) {
+            self.plan.requeue(after);
         }
     }
 
@@ -365,24 +467,98 @@ impl Ctx<'_> {
     /// status we leave behind, unless that deadline cannot apply (healthy, already timed out,
     /// paused, aborted, or at an open-ended step). Evaluated against the status just written, so
     /// that the deadline is scheduled even when this reconcile changed the status.
-    fn requeue_stuck_rollout(&mut self, new_status: &RolloutStatus) {
-        let mut rollout = self.rollout.clone();
-        rollout.status = Some(new_status.clone());
-        let Some(progressing) = get_condition(new_status, condition::PROGRESSING) else {
-            return;
-        };
-        if cond::rollout_healthy(&rollout, new_status)
+    fn stuck_rollout_requeue(&self, new_status: &RolloutStatus) -> Option<Duration> {
+        // Judged as if the rollout already carried `new_status`.
+        let rollout = &*self.rollout;
+        let progressing = get_condition(new_status, condition::PROGRESSING)?;
+        if cond::rollout_healthy_at(rollout, Some(new_status), new_status)
             || progressing.reason == TIMED_OUT_REASON
-            || is_paused(&rollout, new_status)
+            || is_paused(rollout, new_status)
             || new_status.abort == Some(true)
-            || is_indefinite_step(&rollout)
+            || is_indefinite_step_at(rollout, Some(new_status))
         {
-            return;
+            return None;
         }
-        let Some(deadline) = cond::progress_deadline(&rollout, new_status) else {
-            return;
-        };
+        let deadline = cond::progress_deadline(rollout, new_status)?;
         let after = (deadline - self.now).to_std().unwrap_or(Duration::ZERO);
-        self.plan.requeue(after + Duration::from_secs(1));
+        Some(after + Duration::from_secs(1))
+    }
+}
+
+/// Argo's `sendStateChangeEvents`: pause transitions between the persisted and the new status.
+/// A user resume clears `pauseConditions` itself, so it produces no `RolloutResumed`; an
+/// abort also clears them and is not a resume.
+fn send_state_change_events(plan: &mut Plan, prev: &RolloutStatus, new: &RolloutStatus) {
+    let first = |s: &RolloutStatus| {
+        s.pause_conditions
+            .as_deref()
+            .and_then(|p| p.first())
+            .map(|c| c.reason.clone())
+    };
+    let (prev_paused, curr_paused) = (first(prev), first(new));
+    match (prev_paused, curr_paused) {
+        (None, Some(reason)) => plan.event(EventIntent::normal(
+            ROLLOUT_PAUSED_REASON,
+            cond::rollout_paused_event_message(reason.as_str()),
+        )),
+        (Some(_), None) if new.aborted_at.is_none() => plan.event(EventIntent::normal(
+            ROLLOUT_RESUMED_REASON,
+            cond::ROLLOUT_RESUMED_MESSAGE,
+        )),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn status(v: Value) -> RolloutStatus {
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// The typed shortcut of [`status_patch`] agrees with the JSON diff: Go's zero values equal
+    /// absent fields, and any real difference still produces the patch.
+    #[test]
+    fn typed_equality_agrees_with_the_json_diff() {
+        let cases = [
+            (json!({}), json!({}), true),
+            (
+                json!({"replicas": 0, "abort": false, "currentPodHash": "", "pauseConditions": [],
+                       "canary": {"stepPluginStatuses": []}, "blueGreen": {"activeSelector": ""}}),
+                json!({}),
+                true,
+            ),
+            (json!({"canary": {}}), json!({"blueGreen": {}}), true),
+            (json!({"replicas": 1}), json!({}), false),
+            (json!({"stableRS": "a"}), json!({"stableRS": "b"}), false),
+            (json!({"currentStepIndex": 0}), json!({}), false),
+            (
+                json!({"blueGreen": {"activeSelector": "a"}}),
+                json!({"blueGreen": {"activeSelector": "b"}}),
+                false,
+            ),
+            (
+                json!({"canary": {"currentExperiment": "x"}}),
+                json!({"canary": {}}),
+                false,
+            ),
+            (
+                json!({"conditions": [{"type": "Available", "status": "True", "reason": "r", "message": "m",
+                                       "lastUpdateTime": "2026-01-01T00:00:00Z", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}),
+                json!({"conditions": [{"type": "Available", "status": "True", "reason": "r", "message": "m",
+                                       "lastUpdateTime": "2026-01-01T00:00:01Z", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}),
+                false,
+            ),
+        ];
+        for (a, b, equal) in cases {
+            let (a, b) = (status(a), status(b));
+            assert_eq!(go_equal(&a, &b), equal, "{a:?} {b:?}");
+            let json_equal = merge_patch(&go_status_json(&a), &go_status_json(&b)).is_none();
+            assert_eq!(json_equal, equal, "{a:?} {b:?}");
+            assert_eq!(status_patch(&a, &b).is_none(), equal);
+        }
     }
 }

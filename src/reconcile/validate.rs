@@ -28,10 +28,9 @@ fn unsupported(path: impl Into<String>) -> FieldError {
 /// The first part of the spec that uses a feature this planner does not implement yet, if any.
 ///
 /// Refused: workloadRef; for a canary, analysis, experiment, plugin, setCanaryScale,
-/// setHeaderRoute and setMirrorRoute steps, traffic routing, background analysis, ping-pong and
-/// ephemeral canary/stable metadata; for blue-green, pre- and post-promotion analysis and
-/// ephemeral preview/active metadata. (Ephemeral metadata has its ReplicaSet side, but the
-/// existing pods would need relabelling, which no planned action does yet.)
+/// setHeaderRoute and setMirrorRoute steps, traffic routing, background analysis and ping-pong;
+/// for blue-green, pre- and post-promotion analysis. (Ephemeral canary/stable and preview/active
+/// metadata are supported: [`super::ephemeral`].)
 pub fn unsupported_feature(rollout: &Rollout) -> Option<FieldError> {
     if rollout.spec.workload_ref.is_some() {
         return Some(unsupported("spec.workloadRef"));
@@ -43,8 +42,6 @@ pub fn unsupported_feature(rollout: &Rollout) -> Option<FieldError> {
                 "postPromotionAnalysis",
                 bg.post_promotion_analysis.is_some(),
             ),
-            ("previewMetadata", bg.preview_metadata.is_some()),
-            ("activeMetadata", bg.active_metadata.is_some()),
         ];
         return fields
             .into_iter()
@@ -70,8 +67,6 @@ pub fn unsupported_feature(rollout: &Rollout) -> Option<FieldError> {
         ("trafficRouting", canary.traffic_routing.is_some()),
         ("analysis", canary.analysis.is_some()),
         ("pingPong", canary.ping_pong.is_some()),
-        ("canaryMetadata", canary.canary_metadata.is_some()),
-        ("stableMetadata", canary.stable_metadata.is_some()),
     ];
     fields
         .into_iter()

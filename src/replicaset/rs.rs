@@ -27,7 +27,7 @@
 //! `defaults.go` ([`revision_history_limit`], [`scale_down_delay_seconds`], …) are used by both
 //! planners.
 
-use std::{cmp::Ordering, collections::BTreeMap, fmt::Write as _, time::Duration};
+use std::{borrow::Borrow, cmp::Ordering, collections::BTreeMap, fmt::Write as _, time::Duration};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use k8s_openapi::{
@@ -598,28 +598,47 @@ fn collision_count(rollout: &Rollout) -> Option<i32> {
 /// RS found here, so finding an RS through rule 2 or 3 restarts nothing. A template that Go
 /// could not decode (a hash error) matches nothing.
 pub fn find_new_replica_set(rollout: &Rollout, rss: &[ReplicaSet]) -> Option<usize> {
-    let mut order: Vec<usize> = (0..rss.len()).collect();
-    order.sort_by(|&a, &b| by_creation(&rss[a], &rss[b]));
+    find_new_replica_set_with_hash(rollout, rss, current_pod_hash(rollout).ok().as_deref())
+}
+
+/// [`find_new_replica_set`] with the v1.9.1 hash of rule 1 already computed (`None`: the
+/// template cannot be hashed), so that a reconcile hashes its template once. The rules are
+/// tried cheapest first and each only when the previous one found nothing: the hash label
+/// against `hash`, then the ≤ 1.8 hash, then semantic equality.
+pub fn find_new_replica_set_with_hash<R: Borrow<ReplicaSet>>(
+    rollout: &Rollout,
+    rss: &[R],
+    hash: Option<&str>,
+) -> Option<usize> {
+    let rs = |i: usize| -> &ReplicaSet { rss[i].borrow() };
+    // The first match in creation order (`min_by` keeps the first of equal elements, as the
+    // stable sort did).
+    let oldest_with_label = |hash: &str| {
+        (0..rss.len())
+            .filter(|&i| pod_hash(rs(i)) == Some(hash))
+            .min_by(|&a, &b| by_creation(rs(a), rs(b)))
+    };
+    if let Some(i) = hash.and_then(oldest_with_label) {
+        return Some(i);
+    }
+    if rss.is_empty() {
+        return None;
+    }
 
     let template = template_json(rollout);
     let collisions = collision_count(rollout);
-    let by_hash = |hash: Result<String, HashError>| {
-        let hash = hash.ok()?;
-        order
-            .iter()
-            .copied()
-            .find(|&i| pod_hash(&rss[i]) == Some(hash.as_str()))
-    };
-    if let Some(i) = by_hash(pod_template_hash(&template, collisions)) {
-        return Some(i);
-    }
-    if let Some(i) = by_hash(legacy_pod_template_hash(&template, collisions)) {
+    if let Some(i) = legacy_pod_template_hash(&template, collisions)
+        .ok()
+        .and_then(|legacy| oldest_with_label(&legacy))
+    {
         return Some(i);
     }
 
+    let mut order: Vec<usize> = (0..rss.len()).collect();
+    order.sort_by(|&a, &b| by_creation(rs(a), rs(b)));
     let desired = comparable(&rollout.spec.template.clone().unwrap_or_default(), true)?;
     order.into_iter().find(|&i| {
-        let live = live_template_without_injections(rollout, &rss[i]);
+        let live = live_template_without_injections(rollout, rs(i));
         comparable(&live, false).is_some_and(|live| live == desired)
     })
 }
@@ -1332,6 +1351,55 @@ pub fn sync_replica_set_ephemeral_pod_metadata(
     (rs, true)
 }
 
+/// What [`sync_ephemeral_pod_metadata`] would change in `metadata`, as the `metadata` part of a
+/// JSON merge patch: `{"labels": {..}, "annotations": {..}}` with the desired values to set and
+/// `null` for the previously injected keys to remove; `None` when nothing changes (exactly when
+/// `sync_ephemeral_pod_metadata` reports "not modified"). Nothing is copied unless something
+/// changes, so it is cheap to ask on every reconcile for every pod.
+pub fn ephemeral_metadata_patch(
+    metadata: Option<&ObjectMeta>,
+    existing: Option<&PodTemplateMetadata>,
+    desired: Option<&PodTemplateMetadata>,
+) -> Option<Value> {
+    type Labels = BTreeMap<String, String>;
+    let diff = |current: Option<&Labels>,
+                injected: Option<&Labels>,
+                wanted: Option<&Labels>|
+     -> Map<String, Value> {
+        let mut patch = Map::new();
+        for (k, v) in wanted.into_iter().flatten() {
+            if current.and_then(|c| c.get(k)) != Some(v) {
+                patch.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
+        for k in injected.into_iter().flatten().map(|(k, _)| k) {
+            let still_wanted = wanted.is_some_and(|w| w.contains_key(k));
+            if !still_wanted && current.is_some_and(|c| c.contains_key(k)) {
+                patch.insert(k.clone(), Value::Null);
+            }
+        }
+        patch
+    };
+    let labels = diff(
+        metadata.and_then(|m| m.labels.as_ref()),
+        existing.and_then(|e| e.labels.as_ref()),
+        desired.and_then(|d| d.labels.as_ref()),
+    );
+    let annotations = diff(
+        metadata.and_then(|m| m.annotations.as_ref()),
+        existing.and_then(|e| e.annotations.as_ref()),
+        desired.and_then(|d| d.annotations.as_ref()),
+    );
+    let mut patch = Map::new();
+    if !labels.is_empty() {
+        patch.insert("labels".into(), Value::Object(labels));
+    }
+    if !annotations.is_empty() {
+        patch.insert("annotations".into(), Value::Object(annotations));
+    }
+    (!patch.is_empty()).then_some(Value::Object(patch))
+}
+
 /// `PodTemplateMetadata` as Go's `json.Marshal` writes it into the ephemeral-metadata
 /// annotation: `labels` before `annotations`, empty maps omitted, keys sorted, HTML-escaped
 /// strings. Byte-identical so that Argo and we never disagree about the annotation.
@@ -1749,6 +1817,34 @@ pub fn set_new_replica_set_annotations(
     changed
 }
 
+/// Whether [`set_new_replica_set_annotations`] with `exists == true` would report a change,
+/// decided without copying: a Rollout annotation to copy, or a revision below `new_revision`
+/// (never when the revision annotation is not an integer, which reports "unchanged").
+fn existing_replica_set_annotations_need_update(
+    rollout: &Rollout,
+    rs: &ReplicaSet,
+    new_revision: i64,
+) -> bool {
+    let annotations = rs.metadata.annotations.as_ref();
+    let old = match annotations
+        .and_then(|a| a.get(REVISION))
+        .map(String::as_str)
+    {
+        None | Some("") => 0,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) => n,
+            Err(_) => return false,
+        },
+    };
+    if old < new_revision {
+        return true;
+    }
+    rollout.metadata.annotations.iter().flatten().any(|(k, v)| {
+        !ANNOTATIONS_NOT_COPIED.contains(&k.as_str())
+            && annotations.and_then(|a| a.get(k)) != Some(v)
+    })
+}
+
 /// Sets the Rollout's own `rollout.argoproj.io/revision` (`SetRolloutRevision`); returns whether
 /// it changed (then the Rollout must be written and `RolloutUpdated` recorded).
 pub fn set_rollout_revision(rollout: &mut Rollout, revision: &str) -> bool {
@@ -1776,9 +1872,24 @@ pub fn sync_replica_set_revision<'a>(
     old_rss: impl IntoIterator<Item = &'a ReplicaSet>,
     current_pod_hash: &str,
 ) -> Option<ReplicaSet> {
+    let new_revision = next_revision(old_rss);
+    // Most reconciles find the ReplicaSet up to date: decide that on the borrowed object and
+    // copy it only when something is to be written.
+    let min_ready = rollout.spec.min_ready_seconds.unwrap_or(0);
+    let spec = new_rs.spec.as_ref();
+    let min_ready_changed = spec.and_then(|s| s.min_ready_seconds).unwrap_or(0) != min_ready;
+    let affinity = spec
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.spec.as_ref())
+        .and_then(|s| s.affinity.as_ref());
+    if !min_ready_changed
+        && !injected_anti_affinity_rule_needs_update(affinity, rollout, current_pod_hash)
+        && !existing_replica_set_annotations_need_update(rollout, new_rs, new_revision)
+    {
+        return None;
+    }
     let mut rs = new_rs.clone();
-    let annotations_changed =
-        set_new_replica_set_annotations(rollout, &mut rs, next_revision(old_rss), true);
+    let annotations_changed = set_new_replica_set_annotations(rollout, &mut rs, new_revision, true);
     let min_ready = rollout.spec.min_ready_seconds.unwrap_or(0);
     let spec = rs.spec.get_or_insert_with(Default::default);
     let min_ready_changed = spec.min_ready_seconds.unwrap_or(0) != min_ready;
@@ -3184,6 +3295,75 @@ mod tests {
             .as_ref()
             .unwrap();
         assert!(!meta.labels.as_ref().unwrap().contains_key("role"));
+    }
+
+    /// The merge patch describes exactly what `SyncEphemeralPodMetadata` changes: applied to the
+    /// metadata it gives the same labels and annotations, and it is absent exactly when nothing
+    /// changes.
+    #[test]
+    fn ephemeral_metadata_patch_matches_the_sync() {
+        let md = |v: Value| -> Option<PodTemplateMetadata> { serde_json::from_value(v).unwrap() };
+        let meta = |v: Value| -> ObjectMeta { serde_json::from_value(v).unwrap() };
+        let metas = [
+            meta(json!({})),
+            meta(json!({"labels": {"app": "a"}})),
+            meta(json!({"labels": {"app": "a", "role": "canary"}, "annotations": {"x": "1"}})),
+            meta(
+                json!({"labels": {"app": "a", "role": "stable"}, "annotations": {"x": "2", "y": "3"}}),
+            ),
+        ];
+        let mds = [
+            None,
+            md(json!({"labels": {"role": "canary"}, "annotations": {"x": "1"}})),
+            md(json!({"labels": {"role": "stable"}})),
+            md(json!({"annotations": {"y": "3"}})),
+            md(json!({})),
+        ];
+        let apply = |m: &ObjectMeta, patch: &Value| -> ObjectMeta {
+            let mut v = serde_json::to_value(m).unwrap();
+            for part in ["labels", "annotations"] {
+                for (k, val) in patch
+                    .get(part)
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
+                    let map = v
+                        .as_object_mut()
+                        .unwrap()
+                        .entry(part)
+                        .or_insert_with(|| json!({}));
+                    if val.is_null() {
+                        map.as_object_mut().unwrap().remove(k);
+                    } else {
+                        map[k.as_str()] = val.clone();
+                    }
+                }
+            }
+            serde_json::from_value(v).unwrap()
+        };
+        let norm = |m: Option<&BTreeMap<String, String>>| m.cloned().unwrap_or_default();
+        for m in &metas {
+            for existing in &mds {
+                for desired in &mds {
+                    let (synced, modified) =
+                        sync_ephemeral_pod_metadata(m, existing.as_ref(), desired.as_ref());
+                    let patch =
+                        ephemeral_metadata_patch(Some(m), existing.as_ref(), desired.as_ref());
+                    assert_eq!(patch.is_some(), modified, "{m:?} {existing:?} {desired:?}");
+                    let patched = patch.as_ref().map_or_else(|| m.clone(), |p| apply(m, p));
+                    assert_eq!(norm(patched.labels.as_ref()), norm(synced.labels.as_ref()));
+                    assert_eq!(
+                        norm(patched.annotations.as_ref()),
+                        norm(synced.annotations.as_ref())
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            ephemeral_metadata_patch(metas.get(2), mds[1].as_ref(), mds[2].as_ref()),
+            Some(json!({"labels": {"role": "stable"}, "annotations": {"x": null}}))
+        );
     }
 
     #[test]

@@ -610,6 +610,16 @@ pub fn rollout_progressing(rollout: &Rollout, new_status: &RolloutStatus) -> boo
 /// selectors on the current hash (preview only when a preview service is set); canary at the end
 /// of its steps, current hash stable and no extra replicas.
 pub fn rollout_healthy(rollout: &Rollout, new_status: &RolloutStatus) -> bool {
+    rollout_healthy_at(rollout, rollout.status.as_ref(), new_status)
+}
+
+/// [`rollout_healthy`] with `observed` in place of the rollout's own status (where the observed
+/// generation is read).
+pub fn rollout_healthy_at(
+    rollout: &Rollout,
+    observed: Option<&RolloutStatus>,
+    new_status: &RolloutStatus,
+) -> bool {
     let replicas = rollout.desired_replicas();
     let current_pod_hash = text(&new_status.current_pod_hash);
     let strategy = &rollout.spec.strategy;
@@ -633,9 +643,7 @@ pub fn rollout_healthy(rollout: &Rollout, new_status: &RolloutStatus) -> bool {
         completed_strategy = executed_all_steps && current_is_stable && old_scaled_down;
     }
 
-    let observed = rollout
-        .status
-        .as_ref()
+    let observed = observed
         .and_then(|s| s.observed_generation.as_deref())
         .unwrap_or("");
     let generation = rollout.metadata.generation.unwrap_or(0).to_string();
@@ -726,9 +734,9 @@ fn replica_failures(rs: &ReplicaSet) -> impl Iterator<Item = &ReplicaSetConditio
 /// The `ReplicaFailure` condition to copy onto the rollout (Argo's `getReplicaFailures`, first
 /// entry): the new ReplicaSet's, else the first found over `all_rs` in order. `None` means the
 /// rollout's `ReplicaFailure` condition should be removed.
-pub fn replica_failure_condition(
-    new_rs: Option<&ReplicaSet>,
-    all_rs: &[ReplicaSet],
+pub fn replica_failure_condition<'a>(
+    new_rs: Option<&'a ReplicaSet>,
+    all_rs: impl IntoIterator<Item = &'a ReplicaSet>,
 ) -> Option<RolloutCondition> {
     new_rs
         .into_iter()

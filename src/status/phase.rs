@@ -247,11 +247,15 @@ pub fn is_paused(rollout: &Rollout) -> bool {
 /// The canary step at `status.currentStepIndex` (Argo's `GetCurrentCanaryStep`): `None` without
 /// steps or once every step has run. A negative index (only writable by hand) reads as 0.
 pub fn current_canary_step(rollout: &Rollout) -> Option<&CanaryStep> {
-    let index = rollout
-        .status
-        .as_ref()
-        .and_then(|s| s.current_step_index)
-        .unwrap_or(0);
+    current_canary_step_at(rollout, rollout.status.as_ref())
+}
+
+/// [`current_canary_step`] with `status` in place of the rollout's own.
+pub fn current_canary_step_at<'a>(
+    rollout: &'a Rollout,
+    status: Option<&RolloutStatus>,
+) -> Option<&'a CanaryStep> {
+    let index = status.and_then(|s| s.current_step_index).unwrap_or(0);
     rollout.steps().get(usize::try_from(index).unwrap_or(0))
 }
 
@@ -259,14 +263,17 @@ pub fn current_canary_step(rollout: &Rollout) -> Option<&CanaryStep> {
 /// `Paused` condition is True (blue-green pause): the progress deadline is not evaluated then
 /// (Argo's `isIndefiniteStep`, `rollout/sync.go`).
 pub fn is_indefinite_step(rollout: &Rollout) -> bool {
-    if current_canary_step(rollout)
+    is_indefinite_step_at(rollout, rollout.status.as_ref())
+}
+
+/// [`is_indefinite_step`] with `status` in place of the rollout's own.
+pub fn is_indefinite_step_at(rollout: &Rollout, status: Option<&RolloutStatus>) -> bool {
+    if current_canary_step_at(rollout, status)
         .is_some_and(|s| s.experiment.is_some() || s.analysis.is_some() || s.pause.is_some())
     {
         return true;
     }
-    rollout
-        .status
-        .as_ref()
+    status
         .and_then(|s| get_condition(s, condition::PAUSED))
         .is_some_and(|c| c.status == CONDITION_TRUE)
 }

@@ -206,6 +206,9 @@ pub struct World {
     pub now: DateTime<Utc>,
     /// Every event recorded so far, in order.
     pub events: Vec<EventIntent>,
+    /// Whether [`World::settle`] also plays the ReplicaSet controller for pods (off by default:
+    /// most scenarios only look at counts).
+    pub simulate_pods: bool,
 }
 
 impl World {
@@ -217,6 +220,7 @@ impl World {
             pods: Vec::new(),
             now: at(0),
             events: Vec::new(),
+            simulate_pods: false,
         }
     }
 
@@ -326,12 +330,122 @@ impl World {
             Action::EvictPod { name } => self
                 .pods
                 .retain(|p| p.metadata.name.as_deref() != Some(name)),
+            Action::PatchPod { name, patch } => {
+                // A pod gone since the snapshot is skipped, as the executor does.
+                if let Some(pod) = self
+                    .pods
+                    .iter_mut()
+                    .find(|p| p.metadata.name.as_deref() == Some(name))
+                {
+                    let mut value = serde_json::to_value(&*pod).unwrap();
+                    apply_merge_patch(&mut value, patch);
+                    *pod = serde_json::from_value(value).unwrap();
+                }
+            }
             other => panic!("unexpected action {other:?}"),
         }
     }
 
+    /// Plays the ReplicaSet controller for pods: each ReplicaSet gets pods `<rs>-<n>` up to its
+    /// `spec.replicas`, created from its pod template (labels and annotations) with a controller
+    /// reference to it; pods beyond it go, highest number first; pods of deleted ReplicaSets go.
+    pub fn sync_pods(&mut self) {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+        let owned_by = |pod: &Pod, uid: &str| {
+            pod.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.controller == Some(true) && o.uid == uid)
+        };
+        let uids: Vec<String> = self
+            .rss
+            .iter()
+            .filter_map(|rs| rs.metadata.uid.clone())
+            .collect();
+        self.pods
+            .retain(|p| uids.iter().any(|uid| owned_by(p, uid)));
+        for rs in &self.rss {
+            let uid = rs.metadata.uid.clone().unwrap();
+            let name = rs.metadata.name.clone().unwrap();
+            let want = usize::try_from(rs.spec.as_ref().unwrap().replicas.unwrap_or(0)).unwrap();
+            let mut mine: Vec<usize> = self
+                .pods
+                .iter()
+                .filter(|p| owned_by(p, &uid))
+                .map(|p| {
+                    let pod_name = p.metadata.name.as_deref().unwrap();
+                    pod_name[name.len() + 1..].parse().unwrap()
+                })
+                .collect();
+            mine.sort_unstable();
+            while mine.len() > want {
+                let n = mine.pop().unwrap();
+                let doomed = format!("{name}-{n}");
+                self.pods
+                    .retain(|p| p.metadata.name.as_deref() != Some(doomed.as_str()));
+            }
+            let template = rs
+                .spec
+                .as_ref()
+                .and_then(|s| s.template.as_ref())
+                .and_then(|t| t.metadata.clone())
+                .unwrap_or_default();
+            let first = mine.last().map_or(0, |n| n + 1);
+            for next in first..first + want.saturating_sub(mine.len()) {
+                self.pods.push(Pod {
+                    metadata: ObjectMeta {
+                        name: Some(format!("{name}-{next}")),
+                        namespace: Some("default".into()),
+                        labels: template.labels.clone(),
+                        annotations: template.annotations.clone(),
+                        creation_timestamp: Some(k8s_time(self.now)),
+                        owner_references: Some(vec![OwnerReference {
+                            api_version: "apps/v1".into(),
+                            kind: "ReplicaSet".into(),
+                            name: name.clone(),
+                            uid: uid.clone(),
+                            controller: Some(true),
+                            block_owner_deletion: Some(true),
+                        }]),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                });
+            }
+        }
+    }
+
+    /// `(name, label value)` of the pods of ReplicaSet `rs` for label `key` (`None`: absent),
+    /// in name order.
+    pub fn pod_labels(&self, rs: &str, key: &str) -> Vec<(String, Option<String>)> {
+        let uid = self.rs_named(rs).metadata.uid.clone().unwrap();
+        let mut out: Vec<(String, Option<String>)> = self
+            .pods
+            .iter()
+            .filter(|p| {
+                p.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|o| o.uid == uid)
+            })
+            .map(|p| {
+                (
+                    p.metadata.name.clone().unwrap(),
+                    p.metadata.labels.as_ref().and_then(|l| l.get(key)).cloned(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Lets the ReplicaSet controller and the kubelet catch up: every pod exists and is available.
     pub fn settle(&mut self) {
+        if self.simulate_pods {
+            self.sync_pods();
+        }
         for rs in &mut self.rss {
             let spec = rs.spec.as_ref().unwrap().replicas.unwrap();
             rs.status = Some(ReplicaSetStatus {
@@ -454,6 +568,7 @@ pub fn shape(plan: &Plan) -> Vec<String> {
             Item::Act(Action::PatchRolloutStatus(_)) => "patch status".into(),
             Item::Act(Action::PatchService { name, .. }) => format!("patch service {name}"),
             Item::Act(Action::EvictPod { name }) => format!("evict {name}"),
+            Item::Act(Action::PatchPod { name, .. }) => format!("patch pod {name}"),
             Item::Act(other) => format!("{other:?}"),
         })
         .collect()

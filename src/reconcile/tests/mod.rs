@@ -4,6 +4,7 @@ mod abort;
 mod deadline;
 pub(crate) mod harness;
 mod lifecycle;
+mod metadata;
 mod properties;
 mod steps;
 mod validation;

@@ -110,31 +110,34 @@ fn unsupported_features_name_the_field() {
         assert!(message.contains(path), "{path}: {message}");
     }
     // The gate itself, for the record.
-    let mut meta = rollout(3, None);
-    meta.spec.strategy.canary.as_mut().unwrap().canary_metadata = Some(Default::default());
+    let mut pp = rollout(3, None);
+    pp.spec.strategy.canary.as_mut().unwrap().ping_pong = Some(PingPongSpec {
+        ping_service: "a".into(),
+        pong_service: "b".into(),
+    });
     assert_eq!(
-        crate::reconcile::unsupported_feature(&meta)
+        crate::reconcile::unsupported_feature(&pp)
             .unwrap()
             .to_string(),
-        "spec.strategy.canary.canaryMetadata: Forbidden: not supported by this controller yet"
+        "spec.strategy.canary.pingPong: Forbidden: not supported by this controller yet"
     );
+    // Ephemeral metadata is supported (see the metadata tests): not refused.
+    let mut meta = rollout(3, None);
+    let canary = meta.spec.strategy.canary.as_mut().unwrap();
+    canary.canary_metadata = Some(Default::default());
+    canary.stable_metadata = Some(Default::default());
+    assert_eq!(crate::reconcile::unsupported_feature(&meta), None);
 }
 
 #[test]
-fn blue_green_promotion_analysis_and_metadata_are_refused_as_not_supported_yet() {
+fn blue_green_promotion_analysis_is_refused_as_not_supported_yet() {
     type Set = fn(&mut BlueGreenStrategy);
-    let cases: [(&str, Set); 4] = [
+    let cases: [(&str, Set); 2] = [
         ("prePromotionAnalysis", |s| {
             s.pre_promotion_analysis = Some(RolloutAnalysis::default())
         }),
         ("postPromotionAnalysis", |s| {
             s.post_promotion_analysis = Some(RolloutAnalysis::default())
-        }),
-        ("previewMetadata", |s| {
-            s.preview_metadata = Some(Default::default())
-        }),
-        ("activeMetadata", |s| {
-            s.active_metadata = Some(Default::default())
         }),
     ];
     for (field, set) in cases {
