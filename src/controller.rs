@@ -27,7 +27,9 @@ use std::sync::Mutex;
 use tracing::{info, warn};
 
 use crate::{
-    crd::{AnalysisRun, Experiment, Rollout, rollout::keys},
+    crd::{
+        AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment, Rollout, rollout::keys,
+    },
     execute::{self, ExecuteError},
     plan::{Observed, PlannerConfig},
 };
@@ -64,6 +66,9 @@ pub struct Context {
     replica_sets: Store<ReplicaSet>,
     services: Store<Service>,
     analysis_runs: Store<AnalysisRun>,
+    analysis_templates: Store<AnalysisTemplate>,
+    /// Not watched with `--namespaced` (cluster-scoped; a namespaced install cannot read them).
+    cluster_analysis_templates: Option<Store<ClusterAnalysisTemplate>>,
     experiments: Store<Experiment>,
     pods: Store<Pod>,
     written: WriteBack,
@@ -75,6 +80,7 @@ pub struct Context {
 pub struct WriteBack {
     rollouts: Mutex<HashMap<(String, String), Rollout>>,
     replica_sets: Mutex<HashMap<(String, String), Option<ReplicaSet>>>,
+    analysis_runs: Mutex<HashMap<(String, String), Option<AnalysisRun>>>,
 }
 
 fn rv(meta: &kube::api::ObjectMeta) -> u64 {
@@ -118,35 +124,58 @@ impl WriteBack {
         }
     }
 
-    /// Applies written ReplicaSets over the cached list of one namespace.
-    fn fresh_replica_sets(&self, ns: &str, mut cached: Vec<ReplicaSet>) -> Vec<ReplicaSet> {
-        let mut map = self.replica_sets.lock().unwrap();
-        map.retain(|(wns, name), written| {
-            if wns != ns {
-                return true;
-            }
-            let pos = cached
-                .iter()
-                .position(|rs| rs.metadata.name.as_deref() == Some(name));
-            match (written, pos) {
-                (Some(w), Some(i)) if rv(&w.metadata) > rv(&cached[i].metadata) => {
-                    cached[i] = w.clone();
-                    true
-                }
-                (Some(_), Some(_)) => false,
-                (Some(w), None) => {
-                    cached.push(w.clone());
-                    true
-                }
-                (None, Some(i)) => {
-                    cached.remove(i);
-                    true
-                }
-                (None, None) => false,
-            }
-        });
-        cached
+    /// Remembers an AnalysisRun returned by a write (`None` for a deletion).
+    pub fn analysis_run(&self, ns: &str, name: &str, run: Option<AnalysisRun>) {
+        self.analysis_runs
+            .lock()
+            .unwrap()
+            .insert((ns.to_string(), name.to_string()), run);
     }
+
+    /// Applies written ReplicaSets over the cached list of one namespace.
+    fn fresh_replica_sets(&self, ns: &str, cached: Vec<ReplicaSet>) -> Vec<ReplicaSet> {
+        fresh_list(&self.replica_sets, ns, cached)
+    }
+
+    /// Applies written AnalysisRuns over the cached list of one namespace.
+    fn fresh_analysis_runs(&self, ns: &str, cached: Vec<AnalysisRun>) -> Vec<AnalysisRun> {
+        fresh_list(&self.analysis_runs, ns, cached)
+    }
+}
+
+/// Applies written objects over the cached list of one namespace, and forgets the write-backs
+/// the watch has caught up with.
+fn fresh_list<K: Resource + Clone>(
+    written: &Mutex<HashMap<(String, String), Option<K>>>,
+    ns: &str,
+    mut cached: Vec<K>,
+) -> Vec<K> {
+    let mut map = written.lock().unwrap();
+    map.retain(|(wns, name), written| {
+        if wns != ns {
+            return true;
+        }
+        let pos = cached
+            .iter()
+            .position(|o| o.meta().name.as_deref() == Some(name));
+        match (written, pos) {
+            (Some(w), Some(i)) if rv(w.meta()) > rv(cached[i].meta()) => {
+                cached[i] = w.clone();
+                true
+            }
+            (Some(_), Some(_)) => false,
+            (Some(w), None) => {
+                cached.push(w.clone());
+                true
+            }
+            (None, Some(i)) => {
+                cached.remove(i);
+                true
+            }
+            (None, None) => false,
+        }
+    });
+    cached
 }
 
 fn controlled_by<K: Resource>(obj: &K, owner: &Rollout) -> bool {
@@ -209,13 +238,25 @@ impl Context {
                 Some((name, (*obj).clone()))
             })
             .collect();
-        let analysis_runs = self
+        let in_namespace: Vec<AnalysisRun> = self
             .analysis_runs
             .state()
             .iter()
-            .filter(|ar| controlled_by(&***ar, &rollout))
+            .filter(|ar| ar.metadata.namespace.as_deref() == Some(ns.as_str()))
             .map(|ar| (**ar).clone())
             .collect();
+        let in_namespace = self.written.fresh_analysis_runs(&ns, in_namespace);
+        let prefix = format!("{}-", rollout.name_any());
+        let mut foreign_analysis_run_names = std::collections::BTreeSet::new();
+        let mut analysis_runs = Vec::new();
+        for ar in in_namespace {
+            if controlled_by(&ar, &rollout) {
+                analysis_runs.push(ar);
+            } else if ar.name_any().starts_with(&prefix) {
+                foreign_analysis_run_names.insert(ar.name_any());
+            }
+        }
+        let (analysis_templates, cluster_analysis_templates) = self.templates_for(&rollout, &ns);
         let experiments = self
             .experiments
             .state()
@@ -248,6 +289,9 @@ impl Context {
             replica_sets,
             services,
             analysis_runs,
+            foreign_analysis_run_names,
+            analysis_templates,
+            cluster_analysis_templates,
             experiments,
             pods,
             now: Utc::now(),
@@ -255,6 +299,55 @@ impl Context {
                 resync: self.settings.resync,
             },
         }
+    }
+
+    /// The templates the rollout's analyses reference, nested references followed (each name
+    /// once; a missing one is simply absent and reported by the planner's validation).
+    #[allow(clippy::type_complexity)]
+    fn templates_for(
+        &self,
+        rollout: &Rollout,
+        ns: &str,
+    ) -> (
+        std::collections::BTreeMap<String, AnalysisTemplate>,
+        std::collections::BTreeMap<String, ClusterAnalysisTemplate>,
+    ) {
+        let mut templates = std::collections::BTreeMap::new();
+        let mut cluster = std::collections::BTreeMap::new();
+        let mut queue = crate::reconcile::analysis::template_refs(rollout);
+        while let Some(r) = queue.pop() {
+            let name = r.template_name.unwrap_or_default();
+            let nested = if r.cluster_scope == Some(true) {
+                if cluster.contains_key(&name) {
+                    continue;
+                }
+                let Some(found) = self
+                    .cluster_analysis_templates
+                    .as_ref()
+                    .and_then(|s| s.get(&ObjectRef::new(&name)))
+                else {
+                    continue;
+                };
+                let nested = found.spec.0.templates.clone();
+                cluster.insert(name, (*found).clone());
+                nested
+            } else {
+                if templates.contains_key(&name) {
+                    continue;
+                }
+                let Some(found) = self
+                    .analysis_templates
+                    .get(&ObjectRef::new(&name).within(ns))
+                else {
+                    continue;
+                };
+                let nested = found.spec.templates.clone();
+                templates.insert(name, (*found).clone());
+                nested
+            };
+            queue.extend(nested.unwrap_or_default());
+        }
+        (templates, cluster)
     }
 
     pub fn write_back(&self) -> &WriteBack {
@@ -277,6 +370,10 @@ fn normalize(mut ro: Rollout) -> Rollout {
 pub enum Error {
     #[error(transparent)]
     Execute(#[from] ExecuteError),
+    /// The plan could not be completed (applied up to that point), e.g. an AnalysisRun that
+    /// cannot be built from its templates.
+    #[error("{0}")]
+    Plan(String),
 }
 
 async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction, Error> {
@@ -295,6 +392,10 @@ async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction,
         ctx.metrics.reconcile_error(&ns, &name);
     }
     result?;
+    if let Some(error) = plan.error {
+        ctx.metrics.reconcile_error(&ns, &name);
+        return Err(Error::Plan(error));
+    }
     info!(
         time_ms = start.elapsed().as_secs_f64() * 1e3,
         actions = plan.actions().count(),
@@ -391,6 +492,27 @@ pub async fn run(
     let (svc_store, svc_stream) = reflect::<Service>(&client, &settings.namespace, all.clone());
     let (ar_store, ar_stream) = reflect::<AnalysisRun>(&client, &settings.namespace, all.clone());
     let (ex_store, ex_stream) = reflect::<Experiment>(&client, &settings.namespace, all.clone());
+    // Templates are read when a run is created or the spec validated; a change does not
+    // trigger a reconcile (a rollout waiting on a missing template retries every 20 s).
+    let (at_store, at_stream) =
+        reflect::<AnalysisTemplate>(&client, &settings.namespace, all.clone());
+    tokio::spawn(at_stream.for_each(|_| async {}));
+    let cluster_analysis_templates = if settings.namespace.is_none() {
+        let (store, writer) = reflector::store::<ClusterAnalysisTemplate>();
+        let stream = reflector::reflector(
+            writer,
+            watcher(
+                Api::<ClusterAnalysisTemplate>::all(client.clone()),
+                all.clone(),
+            ),
+        )
+        .default_backoff()
+        .touched_objects();
+        tokio::spawn(stream.for_each(|_| async {}));
+        Some(store)
+    } else {
+        None
+    };
     // Pods of rollout ReplicaSets only (they carry the hash label); read for restarts, never a trigger.
     let pod_config = watcher::Config::default()
         .labels(keys::POD_TEMPLATE_HASH)
@@ -405,6 +527,8 @@ pub async fn run(
         replica_sets: rs_store,
         services: svc_store,
         analysis_runs: ar_store,
+        analysis_templates: at_store,
+        cluster_analysis_templates,
         experiments: ex_store,
         pods: pod_store,
         written: WriteBack::default(),

@@ -182,19 +182,34 @@ async fn apply_one(
             }
         }
         Action::CreateAnalysisRun(ar) => {
-            Api::<AnalysisRun>::namespaced(client, ns)
+            // AlreadyExists is an error: the next plan sees the run (ours or not) and picks
+            // it up or the next free name.
+            let created = Api::<AnalysisRun>::namespaced(client, ns)
                 .create(&post, ar)
                 .await?;
+            ctx.write_back()
+                .analysis_run(ns, &created.name_any(), Some(created));
         }
         Action::PatchAnalysisRun { name, patch } => {
-            Api::<AnalysisRun>::namespaced(client, ns)
+            match Api::<AnalysisRun>::namespaced(client, ns)
                 .patch(name, &pp, &Patch::Merge(patch))
-                .await?;
+                .await
+            {
+                // Gone already (deleted, TTL): nothing to cancel, as in Argo.
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Ok(patched) => ctx.write_back().analysis_run(ns, name, Some(patched)),
+                Err(e) => return Err(e),
+            }
         }
         Action::DeleteAnalysisRun { name } => {
-            Api::<AnalysisRun>::namespaced(client, ns)
+            match Api::<AnalysisRun>::namespaced(client, ns)
                 .delete(name, &DeleteParams::background())
-                .await?;
+                .await
+            {
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Err(e) => return Err(e),
+                Ok(_) => ctx.write_back().analysis_run(ns, name, None),
+            }
         }
         Action::CreateExperiment(ex) => {
             Api::<Experiment>::namespaced(client, ns)

@@ -348,6 +348,47 @@ pub fn install_crds() -> Result<()> {
 }
 
 /// Rollout-specific helpers on a test namespace.
+pub mod prom;
+
+/// The real `kubectl-argo-rollouts` binary, run against the test cluster.
+pub mod plugin {
+    use std::process::Command;
+
+    use anyhow::{Result, ensure};
+
+    use crate::{Output, TestNamespace, kubeconfig, run, workspace_binary};
+
+    /// The plugin command with `args`, in `ns`.
+    pub fn plugin_command(ns: &TestNamespace, args: &[&str]) -> Command {
+        let mut cmd = Command::new(workspace_binary("kubectl-argo-rollouts"));
+        cmd.env("KUBECONFIG", kubeconfig())
+            .env("NO_COLOR", "1")
+            .args(args)
+            .args(["-n", ns.name.as_str()]);
+        cmd
+    }
+
+    /// Runs the plugin in `ns`.
+    pub fn plugin(ns: &TestNamespace, args: &[&str]) -> Result<Output> {
+        run(&mut plugin_command(ns, args), None)
+    }
+
+    /// Runs the plugin in `ns`, requires exit 0 and an empty stderr, and returns stdout.
+    pub fn plugin_ok(ns: &TestNamespace, args: &[&str]) -> Result<String> {
+        let out = plugin(ns, args)?;
+        ensure!(
+            out.code == 0 && out.stderr.is_empty(),
+            "kubectl-argo-rollouts {} -n {} exited {}:\nstdout: {}\nstderr: {}",
+            args.join(" "),
+            ns.name,
+            out.code,
+            out.stdout,
+            out.stderr
+        );
+        Ok(out.stdout)
+    }
+}
+
 pub mod rollout {
     use std::time::Duration;
 

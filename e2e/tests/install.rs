@@ -43,6 +43,10 @@ const USED: &[(&str, &str, &str, &str)] = &[
     ("argoproj.io", "analysisruns", "create", "execute.rs: CreateAnalysisRun"),
     ("argoproj.io", "analysisruns", "patch", "execute.rs: PatchAnalysisRun; analysis/controller.rs status merge patch"),
     ("argoproj.io", "analysisruns", "delete", "execute.rs: DeleteAnalysisRun; analysis/controller.rs TTL"),
+    ("argoproj.io", "analysistemplates", "list", "controller.rs: AnalysisTemplate reflector (templates_for)"),
+    ("argoproj.io", "analysistemplates", "watch", "controller.rs: AnalysisTemplate reflector (templates_for)"),
+    ("argoproj.io", "clusteranalysistemplates", "list", "controller.rs: ClusterAnalysisTemplate reflector (cluster-wide install only)"),
+    ("argoproj.io", "clusteranalysistemplates", "watch", "controller.rs: ClusterAnalysisTemplate reflector (cluster-wide install only)"),
     ("argoproj.io", "analysisruns/finalizers", "update", "job.rs: Job ownerReference blockOwnerDeletion (OwnerReferencesPermissionEnforcement)"),
     ("batch", "jobs", "list", "analysis/controller.rs: Job watch; job.rs garbage_collect"),
     ("batch", "jobs", "watch", "analysis/controller.rs: Job watch"),
@@ -260,13 +264,21 @@ fn manifests_are_least_privilege_and_consistent() -> Result<()> {
     );
 
     // The controller's permissions: the ClusterRole's rules are exactly the namespaced Role's minus
-    // the Lease, and the Lease rules are the leader-election Role's.
+    // the Lease (and plus the cluster-scoped ClusterAnalysisTemplates, which a Role cannot
+    // grant), and the Lease rules are the leader-election Role's.
     let cluster_rules = rules_of(find(&install, "ClusterRole", "argo-rollouts")?);
+    let is_cluster_scoped =
+        |rule: &Value| rule["resources"] == serde_json::json!(["clusteranalysistemplates"]);
     let role_rules = rules_of(find(&namespaced, "Role", "argo-rollouts")?);
     let (role_lease, role_rest): (Vec<Value>, Vec<Value>) =
         role_rules.into_iter().partition(is_lease_rule);
+    let cluster_namespaced: Vec<Value> = cluster_rules
+        .iter()
+        .filter(|r| !is_cluster_scoped(r))
+        .cloned()
+        .collect();
     ensure!(
-        cluster_rules == role_rest,
+        cluster_namespaced == role_rest,
         "deploy/namespace-install/role.yaml and deploy/base/clusterrole.yaml disagree"
     );
     ensure!(
@@ -953,7 +965,11 @@ async fn namespaced_install_runs_a_canary_in_its_namespace_only() -> Result<()> 
     )?;
 
     // Everything the controller uses, in its namespace only; nothing elsewhere.
-    assert_rules(&user, &ns.name, &expected_rules(true))?;
+    // A Role cannot grant the cluster-scoped ClusterAnalysisTemplates (not watched with
+    // --namespaced).
+    let mut want = expected_rules(true);
+    want.retain(|(_, resource, _, _)| resource != "clusteranalysistemplates");
+    assert_rules(&user, &ns.name, &want)?;
     assert_rules(&user, &other.name, &BTreeSet::new())?;
     assert_forbidden(&user, &ns.name)?;
     for (verb, resource) in [

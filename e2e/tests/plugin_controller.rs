@@ -5,16 +5,14 @@
 
 use std::{
     collections::BTreeSet,
-    path::PathBuf,
-    process::{Command, Stdio},
+    process::Stdio,
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result};
 use e2e::{
-    ControllerProcess, Output, TestNamespace, install_crds,
+    ControllerProcess, TestNamespace, install_crds,
     rollout::{WAIT, canary},
-    run, run_dir, workspace_binary,
 };
 use k8s_openapi::api::core::v1::Pod;
 use kube::{Api, ResourceExt, api::ListParams};
@@ -29,40 +27,7 @@ const STEPS_WITH_PAUSES: &str = "        - setWeight: 20
 
 const ABORTED: &str = "RolloutAborted: Rollout aborted update to revision 2";
 
-fn kubeconfig() -> PathBuf {
-    std::env::var_os("KUBECONFIG")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| run_dir().join("kubeconfig"))
-}
-
-fn plugin_command(ns: &TestNamespace, args: &[&str]) -> Command {
-    let mut cmd = Command::new(workspace_binary("kubectl-argo-rollouts"));
-    cmd.env("KUBECONFIG", kubeconfig())
-        .env("NO_COLOR", "1")
-        .args(args)
-        .args(["-n", ns.name.as_str()]);
-    cmd
-}
-
-/// Runs the plugin in `ns`.
-fn plugin(ns: &TestNamespace, args: &[&str]) -> Result<Output> {
-    run(&mut plugin_command(ns, args), None)
-}
-
-/// Runs the plugin in `ns`, requires exit 0 and an empty stderr, and returns stdout.
-fn ok(ns: &TestNamespace, args: &[&str]) -> Result<String> {
-    let out = plugin(ns, args)?;
-    ensure!(
-        out.code == 0 && out.stderr.is_empty(),
-        "kubectl-argo-rollouts {} -n {} exited {}:\nstdout: {}\nstderr: {}",
-        args.join(" "),
-        ns.name,
-        out.code,
-        out.stdout,
-        out.stderr
-    );
-    Ok(out.stdout)
-}
+use e2e::plugin::{plugin, plugin_command, plugin_ok as ok};
 
 async fn setup(test: &str) -> Result<(TestNamespace, ControllerProcess)> {
     install_crds()?;

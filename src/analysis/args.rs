@@ -199,6 +199,34 @@ pub fn build_rollout_args(
     latest_hash: Option<&str>,
     rollout: &Rollout,
 ) -> Result<Vec<Argument>, String> {
+    match build_args(args, stable_hash, latest_hash, rollout) {
+        (Some(out), None) => Ok(out),
+        (_, Some(e)) => Err(e),
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
+/// [`build_rollout_args`] as Argo's validation uses it (`buildAnalysisArgs`): the error is
+/// ignored, so the arguments come back with an empty value where a non-metadata field could
+/// not be read, and none at all after a `metadata` field error.
+pub fn build_rollout_args_lenient(
+    args: &[AnalysisRunArgument],
+    stable_hash: Option<&str>,
+    latest_hash: Option<&str>,
+    rollout: &Rollout,
+) -> Vec<Argument> {
+    build_args(args, stable_hash, latest_hash, rollout)
+        .0
+        .unwrap_or_default()
+}
+
+/// The arguments (none after a `metadata` field error) and the error to report.
+fn build_args(
+    args: &[AnalysisRunArgument],
+    stable_hash: Option<&str>,
+    latest_hash: Option<&str>,
+    rollout: &Rollout,
+) -> (Option<Vec<Argument>>, Option<String>) {
     let mut out = Vec::with_capacity(args.len());
     let mut last_err: Option<String> = None;
     let rollout_json = std::cell::OnceCell::new();
@@ -213,10 +241,13 @@ pub fn build_rollout_args(
                 };
             } else if let Some(field) = &from.field_ref {
                 if field.field_path.starts_with("metadata") {
-                    value = crate::validation::extract_field_path_as_string(
+                    value = match crate::validation::extract_field_path_as_string(
                         &rollout.metadata,
                         &field.field_path,
-                    )?;
+                    ) {
+                        Ok(v) => v,
+                        Err(e) => return (None, Some(e)),
+                    };
                     last_err = None;
                 } else {
                     let json = rollout_json
@@ -240,10 +271,7 @@ pub fn build_rollout_args(
             value_from: None,
         });
     }
-    match last_err {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
+    (Some(out), last_err)
 }
 
 /// Argo's `extractValueFromRollout`: walks `a.b[0].c` (split on runs of `.`, `[`, `]`) through

@@ -25,9 +25,10 @@
 //! 8. Status: the selectors read back from the Services, full promotion (`stableRS`), the preview
 //!    checkpoint, the counts of the active ReplicaSet, conditions, phase, one merge patch.
 //!
-//! Pre- and post-promotion analysis are refused up front by the reconcile's validation gate with
-//! an `InvalidSpec` "not supported" condition, so nothing here skips them silently; where Argo
-//! consults them, this code does too, as if no run existed.
+//! Pre- and post-promotion analysis ([`crate::reconcile::analysis`]) run after the active
+//! Service step: the pre-promotion run gates the pause and the switch, the post-promotion run
+//! gates the promotion and (without `scaleDownDelaySeconds`) the scale-down of the old stack;
+//! a failed run aborts, an inconclusive one pauses.
 
 mod pause;
 mod replicas;
@@ -58,6 +59,10 @@ pub(crate) fn rollout_blue_green(c: &mut Ctx) {
     replicas::reconcile_replica_sets(c, &services);
     pause::reconcile_pause(c, &services);
     services.reconcile_active(c);
+    if let Err(error) = c.reconcile_analysis_runs() {
+        c.plan.error = Some(error);
+        return;
+    }
     c.reconcile_ephemeral_metadata();
     status::sync_rollout_status(c, &services);
 }

@@ -44,16 +44,21 @@ fn needs_controller_pause(c: &Ctx) -> bool {
     !rs::auto_promotion_enabled(&c.rollout) || auto_promotion_seconds(c) > 0
 }
 
-/// Argo's `completedPrePromotionAnalysis`: true without `prePromotionAnalysis`. With one it
-/// would need a Successful run; this planner creates none (the feature is refused by the
-/// validation gate), so it never completes.
+/// Argo's `completedPrePromotionAnalysis`: true without `prePromotionAnalysis`, else once the
+/// current pre-promotion run is Successful.
 pub(super) fn completed_pre_promotion_analysis(c: &Ctx) -> bool {
-    c.rollout
+    let none = c
+        .rollout
         .spec
         .strategy
         .blue_green
         .as_ref()
-        .is_none_or(|bg| bg.pre_promotion_analysis.is_none())
+        .is_none_or(|bg| bg.pre_promotion_analysis.is_none());
+    none || c.current_ars.pre.as_deref().is_some_and(|r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| s.phase == crate::crd::AnalysisPhase::Successful)
+    })
 }
 
 /// Argo's `CompletedBlueGreenPause`: not in the reconcile that adds a pause; done once the

@@ -163,8 +163,21 @@ fn scale_down_old_replica_sets(c: &mut Ctx, mut others: Vec<usize>, services: &S
     if pause_condition(c.status(), &PauseReason::InconclusiveAnalysis).is_some() {
         return;
     }
-    // (Argo also waits for a running post-promotion analysis here when no
-    // scaleDownDelaySeconds is set; post-promotion analysis is refused by the validation gate.)
+    // Without an explicit scaleDownDelaySeconds, a post-promotion analysis that started (or is
+    // about to) keeps the old stack up until it succeeds.
+    let bg = c.rollout.spec.strategy.blue_green.as_ref();
+    let current_post = c.current_ars.post.as_deref();
+    if bg.is_some_and(|b| {
+        b.post_promotion_analysis.is_some() && b.scale_down_delay_seconds.is_none()
+    }) && !c.skip_post_promotion_analysis_run(current_post)
+        && current_post.is_none_or(|r| {
+            r.status
+                .as_ref()
+                .is_none_or(|s| s.phase != crate::crd::AnalysisPhase::Successful)
+        })
+    {
+        return;
+    }
     others = {
         let mut sorted: Vec<&ReplicaSet> = others.iter().map(|&i| c.rs(i)).collect();
         rs::sort_by_revision(&mut sorted);

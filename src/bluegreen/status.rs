@@ -136,11 +136,23 @@ fn should_full_promote(c: &Ctx, new_status: &RolloutStatus) -> Option<String> {
         .as_ref()
         .is_some_and(|bg| bg.post_promotion_analysis.is_some());
     if post_promotion {
-        // Refused by the validation gate; as in Argo without a successful run, only a rollback
-        // to a ReplicaSet inside its scale-down delay is promoted.
+        // A rollback to a ReplicaSet inside its scale-down delay skips the analysis; otherwise
+        // the post-promotion run must have succeeded.
         let new_rs = c.new_rs()?;
-        return has_scale_down_deadline(new_rs)
-            .then(|| format!("Rollback to '{}' within scaleDownDelay", name(new_rs)));
+        if has_scale_down_deadline(new_rs) {
+            return Some(format!(
+                "Rollback to '{}' within scaleDownDelay",
+                name(new_rs)
+            ));
+        }
+        let succeeded = c.current_ars.post.as_deref().is_some_and(|r| {
+            r.status
+                .as_ref()
+                .is_some_and(|s| s.phase == crate::crd::AnalysisPhase::Successful)
+        });
+        if !succeeded {
+            return None;
+        }
     }
     Some("Completed blue-green update".to_string())
 }

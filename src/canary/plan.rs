@@ -16,7 +16,9 @@
 //! 6. Status: full promotion, abort, or step advance, then conditions, phase, and one merge patch.
 //!
 //! The replica math is in [`super::replicas`]; this file only gathers its inputs from the
-//! snapshot. Analysis, experiments, traffic routing and step plugins are refused up front by the
+//! snapshot. Analysis runs (inline steps and background) are reconciled after the Services
+//! ([`crate::reconcile::analysis`]): an inconclusive run pauses the rollout at once, a failed one
+//! aborts it. Experiments, traffic routing and step plugins are refused up front by the
 //! reconcile's validation gate, so nothing here skips them silently.
 
 use k8s_openapi::{
@@ -251,7 +253,7 @@ fn replica_input(c: &Ctx) -> CanaryReplicaInput {
 /// The index Argo reads from the persisted status, clamped into `[0, len(steps)]`: Argo would
 /// index out of range on a negative value and get stuck past the end; a hand-written index must
 /// not do either here.
-fn persisted_step_index(c: &Ctx) -> Option<i32> {
+pub(crate) fn persisted_step_index(c: &Ctx) -> Option<i32> {
     let steps = c.rollout.steps().len();
     if steps == 0 {
         return None;
@@ -260,7 +262,7 @@ fn persisted_step_index(c: &Ctx) -> Option<i32> {
     Some(index.clamp(0, i32::try_from(steps).unwrap_or(i32::MAX)))
 }
 
-fn current_step(c: &Ctx) -> Option<CanaryStep> {
+pub(crate) fn current_step(c: &Ctx) -> Option<CanaryStep> {
     let index = usize::try_from(persisted_step_index(c)?).ok()?;
     c.rollout.steps().get(index).cloned()
 }
@@ -298,6 +300,16 @@ pub(crate) fn rollout_canary(c: &mut Ctx) {
     c.reconcile_ephemeral_metadata();
     c.reconcile_revision_history_limit();
     c.reconcile_stable_and_canary_service();
+    let analysis = c.reconcile_analysis_runs();
+    if c.pause.has_add_pause() {
+        // An inconclusive run paused the rollout: record that, nothing else.
+        sync_rollout_status_canary(c);
+        return;
+    }
+    if let Err(error) = analysis {
+        c.plan.error = Some(error);
+        return;
+    }
     let scaled = reconcile_canary_replica_sets(c);
     if !scaled {
         reconcile_canary_pause(c);
@@ -485,6 +497,17 @@ fn completed_current_canary_step(c: &Ctx) -> bool {
                 .and_then(|w| w.verified)
                 == Some(false);
         return at_desired && !unverified;
+    }
+    if step.experiment.is_some() {
+        // Refused by the validation gate; Argo waits for a Successful experiment.
+        return false;
+    }
+    if step.analysis.is_some() {
+        return c.current_ars.step.as_deref().is_some_and(|r| {
+            r.status
+                .as_ref()
+                .is_some_and(|s| s.phase == crate::crd::AnalysisPhase::Successful)
+        });
     }
     step.set_header_route.is_some() || step.set_mirror_route.is_some()
 }

@@ -5,7 +5,10 @@
 //! → the executor, which applies the items in order and stops at the first failure. Everything
 //! Argo Rollouts decides lives in the planners; the executor contains no rollout semantics.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::{
@@ -14,7 +17,7 @@ use k8s_openapi::api::{
 };
 use serde_json::Value;
 
-use crate::crd::{AnalysisRun, Experiment, Rollout};
+use crate::crd::{AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experiment, Rollout};
 
 /// Everything a planner may look at. Built from caches; planners never call the API.
 #[derive(Clone, Debug)]
@@ -27,6 +30,14 @@ pub struct Observed {
     pub services: BTreeMap<String, Service>,
     /// AnalysisRuns controlled by this Rollout.
     pub analysis_runs: Vec<AnalysisRun>,
+    /// Names of AnalysisRuns in the namespace that start with `<rollout>-` but belong to
+    /// someone else: a new run must not take one of these names.
+    pub foreign_analysis_run_names: BTreeSet<String>,
+    /// AnalysisTemplates of the namespace that the spec references (nested references
+    /// followed), by name. A missing one is simply absent.
+    pub analysis_templates: BTreeMap<String, AnalysisTemplate>,
+    /// ClusterAnalysisTemplates the spec references (nested references followed), by name.
+    pub cluster_analysis_templates: BTreeMap<String, ClusterAnalysisTemplate>,
     /// Experiments controlled by this Rollout.
     pub experiments: Vec<Experiment>,
     /// Pods of the Rollout's ReplicaSets (for restarts and ephemeral metadata).
@@ -58,6 +69,10 @@ pub struct Plan {
     pub items: Vec<Item>,
     /// Look at this rollout again after this long even if nothing changes.
     pub requeue_after: Option<Duration>,
+    /// The reconcile could not finish (e.g. an AnalysisRun that cannot be built): the items
+    /// before it are applied, then the reconcile fails with this message and is retried with
+    /// backoff, as Argo's reconcile returns an error.
+    pub error: Option<String>,
 }
 
 impl Plan {

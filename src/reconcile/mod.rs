@@ -23,6 +23,7 @@
 //! stops at the first failure, and every status change is a merge patch against the status as
 //! observed, so a plan that is cut short leaves nothing inconsistent behind.
 
+pub(crate) mod analysis;
 mod ephemeral;
 mod hashing;
 mod pause;
@@ -35,7 +36,12 @@ mod validate;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::{borrow::Cow, cell::OnceCell, collections::BTreeMap, time::Duration};
+use std::{
+    borrow::Cow,
+    cell::OnceCell,
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::ReplicaSet;
@@ -52,7 +58,7 @@ pub(crate) use self::replicasets::{
 };
 pub(crate) use self::status::{canary_mut, text};
 use crate::{
-    crd::{CanaryStatus, Rollout, RolloutStatus, rollout::keys},
+    crd::{AnalysisRun, CanaryStatus, Rollout, RolloutStatus, rollout::keys},
     plan::{Action, Observed, Plan},
     status::phase::is_fully_promoted,
 };
@@ -105,6 +111,14 @@ pub(crate) struct Ctx<'a> {
     template_hash: Option<String>,
     /// `ComputeStepHash`, computed on first use.
     step_hash: OnceCell<String>,
+    /// The AnalysisRuns the status names as current (`c.currentArs`), replaced by the runs of
+    /// this reconcile once [`Ctx::reconcile_analysis_runs`] ran.
+    pub(crate) current_ars: analysis::CurrentRuns<'a>,
+    /// The rollout's other AnalysisRuns (`c.otherArs`).
+    pub(crate) other_ars: Vec<&'a AnalysisRun>,
+    /// AnalysisRuns this plan cancels or deletes (each once).
+    touched_ars: BTreeSet<String>,
+    deleted_ars: BTreeSet<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -137,6 +151,10 @@ impl<'a> Ctx<'a> {
             &rss,
             template_hash.as_deref(),
         );
+        let (current_ars, other_ars) = analysis::CurrentRuns::split(
+            &obs.analysis_runs,
+            rollout.status.as_ref().expect("set above"),
+        );
         let mut ctx = Self {
             obs,
             now: obs.now,
@@ -153,6 +171,10 @@ impl<'a> Ctx<'a> {
             planned_creation: None,
             template_hash,
             step_hash: OnceCell::new(),
+            current_ars,
+            other_ars,
+            touched_ars: BTreeSet::new(),
+            deleted_ars: BTreeSet::new(),
         };
         ctx.classify();
         ctx
@@ -222,7 +244,7 @@ impl<'a> Ctx<'a> {
 
     /// Argo's `syncHandler` after the deletion check, then `reconcile`.
     fn reconcile(&mut self) {
-        if let Some(error) = validate::first_error(&self.rollout, &self.obs.services) {
+        if let Some(error) = validate::first_error(&self.rollout, self.obs) {
             self.invalid_spec(&error);
             self.plan.requeue(INVALID_SPEC_REQUEUE);
             return;

@@ -475,7 +475,7 @@ impl Ctx<'_> {
                 .filter(|n| !current_runs.contains(n))
                 .collect();
             for run in runs {
-                self.plan.act(Action::DeleteAnalysisRun { name: run });
+                self.delete_analysis_run(run);
             }
             let experiments: Vec<String> = self
                 .obs

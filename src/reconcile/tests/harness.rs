@@ -203,6 +203,10 @@ pub struct World {
     pub rss: Vec<ReplicaSet>,
     pub services: BTreeMap<String, Service>,
     pub pods: Vec<Pod>,
+    /// AnalysisRuns of the rollout (created by plans; their status is the test's to set).
+    pub analysis_runs: Vec<crate::crd::AnalysisRun>,
+    pub analysis_templates: BTreeMap<String, crate::crd::AnalysisTemplate>,
+    pub cluster_analysis_templates: BTreeMap<String, crate::crd::ClusterAnalysisTemplate>,
     pub now: DateTime<Utc>,
     /// Every event recorded so far, in order.
     pub events: Vec<EventIntent>,
@@ -218,6 +222,9 @@ impl World {
             rss: Vec::new(),
             services: BTreeMap::new(),
             pods: Vec::new(),
+            analysis_runs: Vec::new(),
+            analysis_templates: BTreeMap::new(),
+            cluster_analysis_templates: BTreeMap::new(),
             now: at(0),
             events: Vec::new(),
             simulate_pods: false,
@@ -240,7 +247,10 @@ impl World {
             rollout: self.rollout.clone(),
             replica_sets: rss,
             services: self.services.clone(),
-            analysis_runs: Vec::new(),
+            analysis_runs: self.analysis_runs.clone(),
+            foreign_analysis_run_names: Default::default(),
+            analysis_templates: self.analysis_templates.clone(),
+            cluster_analysis_templates: self.cluster_analysis_templates.clone(),
             experiments: Vec::new(),
             pods: self.pods.clone(),
             now: self.now,
@@ -342,6 +352,33 @@ impl World {
                     *pod = serde_json::from_value(value).unwrap();
                 }
             }
+            Action::CreateAnalysisRun(run) => {
+                let mut run = (**run).clone();
+                let name = run.metadata.name.clone().unwrap();
+                assert!(
+                    self.analysis_runs
+                        .iter()
+                        .all(|r| r.metadata.name.as_deref() != Some(&name)),
+                    "create of existing AnalysisRun {name}"
+                );
+                run.metadata.uid = Some(format!("uid-{name}"));
+                run.metadata.creation_timestamp = Some(k8s_time(self.now));
+                self.analysis_runs.push(run);
+            }
+            Action::PatchAnalysisRun { name, patch } => {
+                if let Some(run) = self
+                    .analysis_runs
+                    .iter_mut()
+                    .find(|r| r.metadata.name.as_deref() == Some(name))
+                {
+                    let mut value = serde_json::to_value(&*run).unwrap();
+                    apply_merge_patch(&mut value, patch);
+                    *run = serde_json::from_value(value).unwrap();
+                }
+            }
+            Action::DeleteAnalysisRun { name } => self
+                .analysis_runs
+                .retain(|r| r.metadata.name.as_deref() != Some(name)),
             other => panic!("unexpected action {other:?}"),
         }
     }
@@ -569,6 +606,11 @@ pub fn shape(plan: &Plan) -> Vec<String> {
             Item::Act(Action::PatchService { name, .. }) => format!("patch service {name}"),
             Item::Act(Action::EvictPod { name }) => format!("evict {name}"),
             Item::Act(Action::PatchPod { name, .. }) => format!("patch pod {name}"),
+            Item::Act(Action::CreateAnalysisRun(run)) => {
+                format!("create run {}", run.metadata.name.as_deref().unwrap_or(""))
+            }
+            Item::Act(Action::PatchAnalysisRun { name, .. }) => format!("cancel run {name}"),
+            Item::Act(Action::DeleteAnalysisRun { name }) => format!("delete run {name}"),
             Item::Act(other) => format!("{other:?}"),
         })
         .collect()

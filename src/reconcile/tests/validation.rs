@@ -59,15 +59,18 @@ fn invalid_spec_degrades_and_recovers() {
 #[test]
 fn unsupported_step_kinds_are_refused_with_a_clear_condition() {
     let mut ro = rollout(3, None);
-    let analysis = CanaryStep {
-        analysis: Some(RolloutAnalysis::default()),
+    let plugin = CanaryStep {
+        plugin: Some(crate::crd::PluginStep {
+            name: "x".into(),
+            config: None,
+        }),
         ..Default::default()
     };
-    ro.spec.strategy.canary.as_mut().unwrap().steps = Some(vec![weight(20), analysis]);
+    ro.spec.strategy.canary.as_mut().unwrap().steps = Some(vec![weight(20), plugin]);
     let mut world = World::new(ro);
     let plan = world.reconcile();
     assert_eq!(shape(&plan), ["patch status"]);
-    let message = "The Rollout \"foo\" is invalid: spec.strategy.canary.steps[1].analysis: Forbidden: not supported by this controller yet";
+    let message = "The Rollout \"foo\" is invalid: spec.strategy.canary.steps[1].plugin: Forbidden: not supported by this controller yet";
     assert_eq!(world.conditions()[0].3, message);
     assert_eq!(
         world.phase(),
@@ -130,53 +133,90 @@ fn unsupported_features_name_the_field() {
 }
 
 #[test]
-fn blue_green_promotion_analysis_is_refused_as_not_supported_yet() {
-    type Set = fn(&mut BlueGreenStrategy);
-    let cases: [(&str, Set); 2] = [
-        ("prePromotionAnalysis", |s| {
-            s.pre_promotion_analysis = Some(RolloutAnalysis::default())
-        }),
-        ("postPromotionAnalysis", |s| {
-            s.post_promotion_analysis = Some(RolloutAnalysis::default())
-        }),
-    ];
-    for (field, set) in cases {
-        let mut ro = rollout(3, None);
-        let mut strategy = BlueGreenStrategy {
-            active_service: "active".into(),
-            ..Default::default()
-        };
-        set(&mut strategy);
+fn analysis_templates_must_exist() {
+    use crate::crd::{AnalysisTemplateRef, RolloutAnalysisBackground};
+    let refs = |name: &str, cluster: bool| RolloutAnalysis {
+        templates: Some(vec![AnalysisTemplateRef {
+            template_name: Some(name.into()),
+            cluster_scope: cluster.then_some(true),
+        }]),
+        ..Default::default()
+    };
+    type Set = Box<dyn Fn(&mut crate::crd::Rollout)>;
+    let blue_green = |ro: &mut crate::crd::Rollout, strategy: BlueGreenStrategy| {
         ro.spec.strategy = RolloutStrategy {
-            blue_green: Some(strategy),
+            blue_green: Some(BlueGreenStrategy {
+                active_service: "active".into(),
+                ..strategy
+            }),
             ..Default::default()
         };
+    };
+    let cases: Vec<(&str, Set)> = vec![
+        (
+            "spec.strategy.blueGreen.prePromotionAnalysis.templates: Invalid value: \"pre\": AnalysisTemplate 'pre' not found",
+            Box::new(move |ro| {
+                blue_green(
+                    ro,
+                    BlueGreenStrategy {
+                        pre_promotion_analysis: Some(refs("pre", false)),
+                        ..Default::default()
+                    },
+                )
+            }),
+        ),
+        (
+            "spec.strategy.blueGreen.postPromotionAnalysis.templates: Invalid value: \"post\": ClusterAnalysisTemplate 'post' not found",
+            Box::new(move |ro| {
+                blue_green(
+                    ro,
+                    BlueGreenStrategy {
+                        post_promotion_analysis: Some(refs("post", true)),
+                        ..Default::default()
+                    },
+                )
+            }),
+        ),
+        (
+            "spec.strategy.canary.steps[1].analysis.templates: Invalid value: \"step\": AnalysisTemplate 'step' not found",
+            Box::new(move |ro| {
+                ro.spec.strategy.canary.as_mut().unwrap().steps = Some(vec![
+                    weight(20),
+                    CanaryStep {
+                        analysis: Some(refs("step", false)),
+                        ..Default::default()
+                    },
+                ])
+            }),
+        ),
+        (
+            "spec.strategy.canary.analysis.templates: Invalid value: \"bg\": AnalysisTemplate 'bg' not found",
+            Box::new(move |ro| {
+                ro.spec.strategy.canary.as_mut().unwrap().analysis =
+                    Some(RolloutAnalysisBackground {
+                        analysis: refs("bg", false),
+                        starting_step: None,
+                    })
+            }),
+        ),
+    ];
+    for (detail, set) in cases {
+        let mut ro = rollout(3, None);
+        set(&mut ro);
         let mut world = World::new(ro);
         world
             .services
             .insert("active".into(), service("active", None, None));
         let plan = world.reconcile();
-        let message = format!(
-            "The Rollout \"foo\" is invalid: spec.strategy.blueGreen.{field}: Forbidden: not supported by this controller yet"
-        );
-        assert_eq!(shape(&plan), ["patch status"], "{field}");
+        let message = format!("The Rollout \"foo\" is invalid: {detail}");
+        assert_eq!(shape(&plan), ["patch status"], "{detail}");
         assert_eq!(plan.requeue_after, Some(INVALID_SPEC_REQUEUE));
-        assert_eq!(
-            world.conditions(),
-            [(
-                "InvalidSpec".into(),
-                "True".into(),
-                "InvalidSpec".into(),
-                message.clone()
-            )]
-        );
+        assert_eq!(world.conditions()[0].3, message);
         assert_eq!(
             world.phase(),
             ("Degraded".into(), format!("InvalidSpec: {message}"))
         );
-        // Never silently skipped: no ReplicaSet, no Service switch.
-        assert!(world.rss.is_empty());
-        assert!(world.services["active"].metadata.annotations.is_none());
+        assert!(world.rss.is_empty(), "nothing is deployed half-way");
     }
 }
 
