@@ -16,15 +16,18 @@ pub fn prom_url() -> Result<String> {
         .context("PROM_URL is not set: source <run>/env of a cluster started with Prometheus")
 }
 
-/// Sets `e2e_ar_value{test="<ns>"}` for Prometheus to scrape (atomic rename, as the README says).
+/// Sets `e2e_ar_value{test="<ns>"}` for Prometheus to scrape.
 pub fn set_metric(ns: &TestNamespace, value: f64) -> Result<()> {
+    write_series(&ns.name, &format!("{} {value}", query(ns)))
+}
+
+/// Writes the sample lines of file `<dir>/<file>.prom` (atomic rename, as the metrics server's
+/// README says).
+pub fn write_series(file: &str, samples: &str) -> Result<()> {
     let dir = std::env::var("E2E_METRICS_DIR").context("E2E_METRICS_DIR is not set")?;
-    let tmp = format!("{dir}/.{}.tmp", ns.name);
-    std::fs::write(
-        &tmp,
-        format!("e2e_ar_value{{test=\"{}\"}} {value}\n", ns.name),
-    )?;
-    std::fs::rename(&tmp, format!("{dir}/{}.prom", ns.name))?;
+    let tmp = format!("{dir}/.{file}.tmp");
+    std::fs::write(&tmp, format!("{samples}\n"))?;
+    std::fs::rename(&tmp, format!("{dir}/{file}.prom"))?;
     Ok(())
 }
 
@@ -66,14 +69,15 @@ pub fn url_encode(s: &str) -> String {
 /// Sets the metric and waits until Prometheus answers the query with `value`.
 pub async fn prometheus_value(ns: &TestNamespace, value: f64) -> Result<()> {
     set_metric(ns, value)?;
-    let url = format!(
-        "{}/api/v1/query?query={}",
-        prom_url()?,
-        url_encode(&query(ns))
-    );
+    wait_for_value(ns, &query(ns), value).await
+}
+
+/// Waits until Prometheus answers `promql` with `value`.
+pub async fn wait_for_value(ns: &TestNamespace, promql: &str, value: f64) -> Result<()> {
+    let url = format!("{}/api/v1/query?query={}", prom_url()?, url_encode(promql));
     let want = format!("\"{value}\"]");
     ns.wait_for(
-        &format!("Prometheus to serve {} = {value}", query(ns)),
+        &format!("Prometheus to serve {promql} = {value}"),
         Duration::from_secs(30),
         || async {
             let (status, body) = http_get(&url).await?;

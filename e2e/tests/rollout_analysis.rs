@@ -7,7 +7,8 @@ use anyhow::Result;
 use e2e::{
     ControllerProcess, TestNamespace, install_crds,
     plugin::plugin_ok,
-    prom::{prom_url, prometheus_value, query},
+    prom::{prom_url, prometheus_value, query, wait_for_value, write_series},
+    repo_root,
     rollout::{WAIT, canary},
 };
 use kube::{Api, ResourceExt};
@@ -343,6 +344,51 @@ spec:
     assert_eq!(
         selector["rollouts-pod-template-hash"], v1,
         "the active Service still sends traffic to the stable ReplicaSet"
+    );
+    Ok(())
+}
+
+/// The README's metric-gated example, applied from `deploy/examples/` as a user would (only the
+/// Prometheus address replaced): it passes while the error ratio is low, and the next update
+/// aborts by itself once the ratio rises.
+#[tokio::test]
+async fn the_readme_metric_gated_example_passes_then_aborts() -> Result<()> {
+    let (ns, _c) = setup("ra-example").await?;
+    let series = format!(
+        r#"demo_error_ratio{{namespace="{}",service="rollouts-demo-analysis"}}"#,
+        ns.name
+    );
+    let series = series.as_str();
+    let set_ratio =
+        |value: f64| write_series(&format!("{}-demo", ns.name), &format!("{series} {value}"));
+    set_ratio(0.01)?;
+    wait_for_value(&ns, series, 0.01).await?;
+    let examples = repo_root().join("deploy/examples");
+    let template = std::fs::read_to_string(examples.join("analysis-template-error-rate.yaml"))?
+        .replace("http://prometheus.monitoring:9090", &prom_url()?);
+    ns.apply(&template)?;
+    ns.apply(&std::fs::read_to_string(
+        examples.join("rollout-canary-analysis.yaml"),
+    )?)?;
+    let name = "rollouts-demo-analysis";
+    ns.wait_for_phase(name, "Healthy").await?;
+
+    ns.set_image(name, "argoproj/rollouts-demo:yellow")?;
+    wait_run(&ns, "Step", AnalysisPhase::Successful).await?;
+    ns.wait_for_revisions(name, &[(1, 0, 0), (2, 5, 5)]).await?;
+    ns.wait_for_phase(name, "Healthy").await?;
+
+    set_ratio(0.3)?;
+    wait_for_value(&ns, series, 0.3).await?;
+    ns.set_image(name, "argoproj/rollouts-demo:red")?;
+    wait_run(&ns, "Step", AnalysisPhase::Failed).await?;
+    ns.wait_for_revisions(name, &[(1, 0, 0), (2, 5, 5), (3, 0, 0)])
+        .await?;
+    let ro = ns.rollout(name).await?;
+    let message = status(&ro).message.unwrap_or_default();
+    assert!(
+        message.starts_with("RolloutAborted: Rollout aborted update to revision 3: Step-based analysis phase error/failed: Metric \"error-rate\" assessed Failed"),
+        "{message}"
     );
     Ok(())
 }
