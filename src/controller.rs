@@ -73,6 +73,9 @@ pub struct Context {
     pods: Store<Pod>,
     written: WriteBack,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// UIDs of the rollouts this process has seen, for Argo's `RolloutAddedToInformer` event
+    /// (one per rollout per process, like Argo's informer add; a few dozen bytes each).
+    seen: Mutex<std::collections::HashSet<String>>,
 }
 
 /// Objects returned by our own writes, newer than what the watch has delivered so far.
@@ -219,8 +222,23 @@ impl Context {
             .map(|rs| (**rs).clone())
             .collect();
         replica_sets = self.written.fresh_replica_sets(&ns, replica_sets);
-        replica_sets
-            .retain(|rs| controlled_by(rs, &rollout) && rs.metadata.deletion_timestamp.is_none());
+        replica_sets.retain(|rs| {
+            if rs.metadata.deletion_timestamp.is_some() {
+                return false;
+            }
+            let orphan = !rs
+                .metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.controller == Some(true));
+            controlled_by(rs, &rollout)
+                || (orphan
+                    && crate::reconcile::claim::selector_matches(
+                        rollout.spec.selector.as_ref(),
+                        rs.metadata.labels.as_ref(),
+                    ))
+        });
         replica_sets.sort_by(|a, b| {
             (
                 a.metadata.creation_timestamp.as_ref().map(|t| t.0),
@@ -381,12 +399,27 @@ async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction,
         return Ok(RequeueAction::await_change());
     }
     let start = std::time::Instant::now();
+    let (ns, name) = (ro.namespace().unwrap_or_default(), ro.name_any());
+    if let Some(uid) = ro.metadata.uid.clone()
+        && ctx.seen.lock().unwrap().insert(uid)
+    {
+        // Argo records this when its informer first delivers the rollout.
+        let reason = crate::status::conditions::ROLLOUT_ADDED_TO_INFORMER_REASON;
+        ctx.metrics.event(&ns, &name, "Normal", reason);
+        let message = format!("Rollout resource added to informer: {ns}/{name}");
+        if let Err(e) = ctx
+            .recorder
+            .publish(&ro.object_ref(&()), "Normal", reason, &message)
+            .await
+        {
+            warn!(error = %e, reason, "cannot record event");
+        }
+    }
     let observed = ctx.observe(&ro);
     let plan = crate::reconcile::plan(&observed);
     let span = tracing::info_span!("reconcile", namespace = %ro.namespace().unwrap_or_default(), rollout = %ro.name_any());
     let _enter = span.enter();
     let result = execute::apply(&ctx, &observed.rollout, &plan).await;
-    let (ns, name) = (ro.namespace().unwrap_or_default(), ro.name_any());
     ctx.metrics.observe_reconcile(&ns, &name, start.elapsed());
     if result.is_err() {
         ctx.metrics.reconcile_error(&ns, &name);
@@ -533,6 +566,7 @@ pub async fn run(
         pods: pod_store,
         written: WriteBack::default(),
         metrics: shared.metrics.clone(),
+        seen: Mutex::default(),
     });
 
     let controller = Controller::new(rollouts, ro_config)

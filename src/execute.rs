@@ -34,6 +34,7 @@ fn describe(action: &Action) -> String {
         Action::CreateReplicaSet(rs) => format!("create ReplicaSet {}", rs.name_any()),
         Action::UpdateReplicaSet(rs) => format!("update ReplicaSet {}", rs.name_any()),
         Action::DeleteReplicaSet { name } => format!("delete ReplicaSet {name}"),
+        Action::PatchReplicaSet { name, .. } => format!("patch ReplicaSet {name}"),
         Action::PatchRollout(_) => "patch rollout".into(),
         Action::PatchRolloutStatus(_) => "patch rollout status".into(),
         Action::PatchService { name, .. } => format!("patch Service {name}"),
@@ -53,6 +54,7 @@ fn kind_and_verb(action: &Action) -> (&'static str, &'static str) {
         Action::CreateReplicaSet(_) => ("ReplicaSet", "Create"),
         Action::UpdateReplicaSet(_) => ("ReplicaSet", "Update"),
         Action::DeleteReplicaSet { .. } => ("ReplicaSet", "Delete"),
+        Action::PatchReplicaSet { .. } => ("ReplicaSet", "Patch"),
         Action::PatchRollout(_) => ("Rollout", "Patch"),
         Action::PatchRolloutStatus(_) => ("Rollout", "Patch"),
         Action::PatchService { .. } => ("Service", "Patch"),
@@ -139,6 +141,17 @@ async fn apply_one(
             let updated = api.replace(&rs.name_any(), &post, rs).await?;
             ctx.write_back()
                 .replica_set(ns, &updated.name_any(), Some(updated));
+        }
+        Action::PatchReplicaSet { name, patch } => {
+            let api: Api<ReplicaSet> = Api::namespaced(client, ns);
+            match api.patch(name, &pp, &Patch::Strategic(patch)).await {
+                Ok(patched) => ctx.write_back().replica_set(ns, name, Some(patched)),
+                // Gone: nothing to adopt or release, as in Kubernetes' ControllerRefManager.
+                // Anything else (someone else adopted it first, a uid precondition) fails the
+                // reconcile, which is retried on fresh data.
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Err(e) => return Err(e),
+            }
         }
         Action::DeleteReplicaSet { name } => {
             let api: Api<ReplicaSet> = Api::namespaced(client, ns);

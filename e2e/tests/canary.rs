@@ -41,6 +41,7 @@ async fn initial_deploy_becomes_healthy_and_stable() -> Result<()> {
     ns.wait_for_revisions("app", &[(1, 3, 3)]).await?;
     let reasons = ns.event_reasons("app")?;
     for want in [
+        "RolloutAddedToInformer",
         "RolloutUpdated",
         "NewReplicaSetCreated",
         "RolloutNotCompleted",
@@ -359,5 +360,56 @@ async fn controller_killed_mid_update_resumes_without_extra_replica_sets() -> Re
     ns.wait_for_revisions("app", &[(1, 0, 0), (2, 4, 4)])
         .await?;
     drop(controller);
+    Ok(())
+}
+
+/// A Rollout deleted with `--cascade=orphan` and applied again (as when a Deployment is replaced
+/// by a Rollout without downtime): the new object adopts the ReplicaSet left behind instead of
+/// creating another one, and keeps serving from it.
+#[tokio::test]
+async fn orphaned_replica_sets_are_adopted_by_a_recreated_rollout() -> Result<()> {
+    let (ns, _c) = setup("canary-adopt").await?;
+    let manifest = canary("app", 3, STEPS_WITH_PAUSES, "");
+    ns.apply(&manifest)?;
+    ns.wait_for_phase("app", "Healthy").await?;
+    ns.wait_for_revisions("app", &[(1, 3, 3)]).await?;
+    let before = ns.replica_sets().list(&Default::default()).await?.items;
+    let old_uid = ns.rollout("app").await?.metadata.uid.unwrap();
+
+    let out = e2e::kubectl(
+        &[
+            "delete",
+            "rollouts.argoproj.io",
+            "app",
+            "-n",
+            &ns.name,
+            "--cascade=orphan",
+            "--wait",
+        ],
+        None,
+    )?;
+    anyhow::ensure!(out.code == 0, "kubectl delete: {}", out.stderr);
+    ns.apply(&manifest)?;
+    let ro = ns.wait_for_phase("app", "Healthy").await?;
+    let new_uid = ro.metadata.uid.clone().unwrap();
+    assert_ne!(old_uid, new_uid);
+
+    // The same ReplicaSet (same uid), now controlled by the new Rollout; no second one.
+    let after = ns.replica_sets().list(&Default::default()).await?.items;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].metadata.uid, before[0].metadata.uid);
+    let owner = after[0]
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .expect("a controller reference");
+    assert_eq!(owner.uid, new_uid);
+    ns.wait_for_revisions("app", &[(1, 3, 3)]).await?;
+
+    // And it rolls forward from there as usual.
+    ns.set_image("app", "registry.example/app:2")?;
+    ns.wait_for_step("app", 1, "Paused").await?;
     Ok(())
 }

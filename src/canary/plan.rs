@@ -21,10 +21,7 @@
 //! aborts it. Experiments, traffic routing and step plugins are refused up front by the
 //! reconcile's validation gate, so nothing here skips them silently.
 
-use k8s_openapi::{
-    api::apps::v1::ReplicaSet,
-    apimachinery::pkg::{apis::meta::v1::LabelSelector, util::intstr::IntOrString},
-};
+use k8s_openapi::{api::apps::v1::ReplicaSet, apimachinery::pkg::apis::meta::v1::LabelSelector};
 
 use super::{
     intstr::Fenceposts,
@@ -53,46 +50,6 @@ pub const ROLLBACK_TO_STABLE_MESSAGE: &str = "Rollback to stable ReplicaSets";
 /// `SkipSteps` message for a rollback within `rollbackWindow`.
 pub const ROLLBACK_WITHIN_WINDOW_MESSAGE: &str =
     "Rollback to active ReplicaSets within RollbackWindow";
-
-/// Argo's `CanaryStepString`: how a step is named in `RolloutStepCompleted` events. The first
-/// kind present wins, in this order (which differs from the completion order).
-pub fn canary_step_string(step: &CanaryStep) -> String {
-    if let Some(weight) = step.set_weight {
-        return format!("setWeight: {weight}");
-    }
-    if let Some(pause) = &step.pause {
-        return match &pause.duration {
-            None => "pause".to_string(),
-            Some(IntOrString::Int(n)) => format!("pause: {n}"),
-            Some(IntOrString::String(s)) => format!("pause: {s}"),
-        };
-    }
-    if step.experiment.is_some() {
-        return "experiment".to_string();
-    }
-    if step.analysis.is_some() {
-        return "analysis".to_string();
-    }
-    if let Some(scale) = &step.set_canary_scale {
-        if let Some(weight) = scale.weight {
-            return format!("setCanaryScale{{weight: {weight}}}");
-        } else if scale.match_traffic_weight == Some(true) {
-            return "setCanaryScale{matchTrafficWeight: true}".to_string();
-        } else if let Some(replicas) = scale.replicas {
-            return format!("setCanaryScale{{replicas: {replicas}}}");
-        }
-    }
-    if let Some(plugin) = &step.plugin {
-        return format!("plugin: {}", plugin.name);
-    }
-    if let Some(route) = &step.set_header_route {
-        return format!("setHeaderRoute: {}", route.name.as_deref().unwrap_or(""));
-    }
-    if let Some(route) = &step.set_mirror_route {
-        return format!("setMirrorRoute: {}", route.name);
-    }
-    "invalid".to_string()
-}
 
 /// Kubernetes' `metav1.FormatLabelSelector` (`status.selector`, read by the HPA): requirements
 /// sorted by key, `k=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`; `<none>` when empty.
@@ -657,8 +614,11 @@ fn sync_rollout_status_canary(c: &mut Ctx) {
             .min(step_count_i32);
         current_step_index = Some(next);
         canary_mut(&mut new_status).current_step_analysis_run_status = None;
-        let message =
-            cond::rollout_step_completed_message(next, step_count_i32, &canary_step_string(&step));
+        let message = cond::rollout_step_completed_message(
+            next,
+            step_count_i32,
+            &crate::status::phase::canary_step_string(&step),
+        );
         c.plan
             .event(EventIntent::normal(ROLLOUT_STEP_COMPLETED_REASON, message));
         c.pause.remove_pause_condition(PauseReason::CanaryPauseStep);
@@ -674,100 +634,6 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
     use super::*;
-    use crate::crd::{
-        PluginStep, RolloutAnalysis, RolloutExperimentStep, RolloutPause, SetCanaryScale,
-        SetHeaderRoute, SetMirrorRoute,
-    };
-
-    #[test]
-    fn step_strings_are_argos() {
-        let pause = |d: Option<IntOrString>| CanaryStep {
-            pause: Some(RolloutPause { duration: d }),
-            ..Default::default()
-        };
-        let scale = |weight, replicas, match_traffic_weight| CanaryStep {
-            set_canary_scale: Some(SetCanaryScale {
-                weight,
-                replicas,
-                match_traffic_weight,
-            }),
-            ..Default::default()
-        };
-        let cases = [
-            (
-                CanaryStep {
-                    set_weight: Some(20),
-                    ..Default::default()
-                },
-                "setWeight: 20",
-            ),
-            (pause(None), "pause"),
-            (pause(Some(IntOrString::Int(3))), "pause: 3"),
-            (pause(Some(IntOrString::String("3s".into()))), "pause: 3s"),
-            (
-                CanaryStep {
-                    experiment: Some(RolloutExperimentStep::default()),
-                    ..Default::default()
-                },
-                "experiment",
-            ),
-            (
-                CanaryStep {
-                    analysis: Some(RolloutAnalysis::default()),
-                    ..Default::default()
-                },
-                "analysis",
-            ),
-            (scale(Some(10), None, None), "setCanaryScale{weight: 10}"),
-            (
-                scale(None, None, Some(true)),
-                "setCanaryScale{matchTrafficWeight: true}",
-            ),
-            (scale(None, Some(2), None), "setCanaryScale{replicas: 2}"),
-            (
-                CanaryStep {
-                    plugin: Some(PluginStep {
-                        name: "p".into(),
-                        config: None,
-                    }),
-                    ..Default::default()
-                },
-                "plugin: p",
-            ),
-            (
-                CanaryStep {
-                    set_header_route: Some(SetHeaderRoute {
-                        name: Some("h".into()),
-                        match_: None,
-                    }),
-                    ..Default::default()
-                },
-                "setHeaderRoute: h",
-            ),
-            (
-                CanaryStep {
-                    set_mirror_route: Some(SetMirrorRoute {
-                        name: "m".into(),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
-                "setMirrorRoute: m",
-            ),
-            (CanaryStep::default(), "invalid"),
-            // Mixed step: setWeight is named first.
-            (
-                CanaryStep {
-                    set_weight: Some(5),
-                    ..pause(None)
-                },
-                "setWeight: 5",
-            ),
-        ];
-        for (step, expected) in cases {
-            assert_eq!(canary_step_string(&step), expected);
-        }
-    }
 
     #[test]
     fn label_selectors_format_like_kubernetes() {

@@ -24,7 +24,8 @@ use crate::crd::{AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, Experim
 pub struct Observed {
     /// The Rollout, normalised by a JSON round trip (as Argo remarshals it).
     pub rollout: Rollout,
-    /// ReplicaSets controlled by this Rollout, oldest first (creation time, then name).
+    /// ReplicaSets controlled by this Rollout, and orphans of its namespace (no controller at all)
+    /// that match its selector, for the planner to adopt; oldest first (creation time, then name).
     pub replica_sets: Vec<ReplicaSet>,
     /// Services in the Rollout's namespace that the spec references, by name.
     pub services: BTreeMap<String, Service>,
@@ -122,6 +123,10 @@ pub enum Action {
     UpdateReplicaSet(Box<ReplicaSet>),
     /// Delete a ReplicaSet (revision history limit).
     DeleteReplicaSet { name: String },
+    /// Strategic merge patch of a ReplicaSet's metadata: adopting an orphan (adds the controller
+    /// reference) or releasing one that stopped matching (removes it). The patch carries the
+    /// ReplicaSet's `uid` as a precondition; a ReplicaSet that is gone or changed is skipped.
+    PatchReplicaSet { name: String, patch: Value },
     /// Merge patch on the Rollout object itself (spec.replicas defaulting, annotations).
     PatchRollout(Value),
     /// Merge patch on the Rollout's status subresource.

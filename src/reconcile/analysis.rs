@@ -194,10 +194,10 @@ impl<'a> Ctx<'a> {
             new_current.background = self.reconcile_background_analysis_run()?;
         }
         if self.rollout.spec.strategy.blue_green.is_some() {
-            let pre = self.reconcile_pre_promotion_analysis_run()?;
+            let pre = self.reconcile_promotion_analysis_run(false)?;
             self.set_pause_or_abort_for_blue_green(pre.as_deref(), false);
             new_current.pre = pre;
-            let post = self.reconcile_post_promotion_analysis_run()?;
+            let post = self.reconcile_promotion_analysis_run(true)?;
             self.set_pause_or_abort_for_blue_green(post.as_deref(), true);
             new_current.post = post;
         }
@@ -374,25 +374,43 @@ impl<'a> Ctx<'a> {
         Ok(Some(run))
     }
 
-    /// Argo's `reconcilePrePromotionAnalysisRun`.
-    fn reconcile_pre_promotion_analysis_run(
+    /// Argo's `reconcilePrePromotionAnalysisRun` (`post == false`) and
+    /// `reconcilePostPromotionAnalysisRun` (`post == true`; targets are always verified here:
+    /// there is no ALB target-group verification).
+    fn reconcile_promotion_analysis_run(
         &mut self,
+        post: bool,
     ) -> Result<Option<Cow<'a, AnalysisRun>>, String> {
-        let current = self.current_ars.pre.clone();
+        let (current, kind, infix) = if post {
+            (self.current_ars.post.clone(), TYPE_POST_PROMOTION, "post")
+        } else {
+            (self.current_ars.pre.clone(), TYPE_PRE_PROMOTION, "pre")
+        };
         let analysis = self
             .rollout
             .spec
             .strategy
             .blue_green
             .as_ref()
-            .and_then(|bg| bg.pre_promotion_analysis.clone());
-        if !has_templates(analysis.as_ref()) {
+            .and_then(|bg| {
+                if post {
+                    bg.post_promotion_analysis.clone()
+                } else {
+                    bg.pre_promotion_analysis.clone()
+                }
+            });
+        let Some(analysis) = analysis.filter(|a| has_templates(Some(a))) else {
             if let Some(run) = current.as_deref() {
                 self.cancel_analysis_run(run);
             }
             return Ok(None);
-        }
-        if self.skip_pre_promotion_analysis_run(current.as_deref()) {
+        };
+        let skip = if post {
+            self.skip_post_promotion_analysis_run(current.as_deref())
+        } else {
+            self.skip_pre_promotion_analysis_run(current.as_deref())
+        };
+        if skip {
             if let Some(run) = current.as_deref() {
                 self.cancel_analysis_run(run);
             }
@@ -402,47 +420,8 @@ impl<'a> Ctx<'a> {
             return Ok(current);
         }
         if self.needs_new_analysis_run(current.as_deref()) {
-            let labels = self.run_labels(TYPE_PRE_PROMOTION);
-            let analysis = analysis.expect("checked above");
-            return self.create_analysis_run(&analysis, "pre", labels).map(Some);
-        }
-        Ok(current)
-    }
-
-    /// Argo's `reconcilePostPromotionAnalysisRun` (targets are always verified here: there is
-    /// no ALB target-group verification).
-    fn reconcile_post_promotion_analysis_run(
-        &mut self,
-    ) -> Result<Option<Cow<'a, AnalysisRun>>, String> {
-        let current = self.current_ars.post.clone();
-        let analysis = self
-            .rollout
-            .spec
-            .strategy
-            .blue_green
-            .as_ref()
-            .and_then(|bg| bg.post_promotion_analysis.clone());
-        if !has_templates(analysis.as_ref()) {
-            if let Some(run) = current.as_deref() {
-                self.cancel_analysis_run(run);
-            }
-            return Ok(None);
-        }
-        if self.skip_post_promotion_analysis_run(current.as_deref()) {
-            if let Some(run) = current.as_deref() {
-                self.cancel_analysis_run(run);
-            }
-            return Ok(current);
-        }
-        if self.inconclusive_pause_persisted() {
-            return Ok(current);
-        }
-        if self.needs_new_analysis_run(current.as_deref()) {
-            let labels = self.run_labels(TYPE_POST_PROMOTION);
-            let analysis = analysis.expect("checked above");
-            return self
-                .create_analysis_run(&analysis, "post", labels)
-                .map(Some);
+            let labels = self.run_labels(kind);
+            return self.create_analysis_run(&analysis, infix, labels).map(Some);
         }
         Ok(current)
     }

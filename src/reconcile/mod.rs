@@ -24,6 +24,7 @@
 //! observed, so a plan that is cut short leaves nothing inconsistent behind.
 
 pub(crate) mod analysis;
+pub mod claim;
 mod ephemeral;
 mod hashing;
 mod pause;
@@ -139,12 +140,8 @@ impl<'a> Ctx<'a> {
             }),
             ..Default::default()
         };
-        let rss: Vec<Cow<'a, ReplicaSet>> = obs
-            .replica_sets
-            .iter()
-            .filter(|rs| replicasets::controlled_by(rs, &rollout))
-            .map(Cow::Borrowed)
-            .collect();
+        let claimed = claim::claim_replica_sets(&rollout, &obs.replica_sets);
+        let rss = claimed.replica_sets;
         let template_hash = crate::replicaset::rs::current_pod_hash(&rollout).ok();
         let new_rs = crate::replicaset::rs::find_new_replica_set_with_hash(
             &rollout,
@@ -166,7 +163,14 @@ impl<'a> Ctx<'a> {
             other_rss: Vec::new(),
             new_status,
             pause: PauseContext::default(),
-            plan: Plan::default(),
+            plan: Plan {
+                items: claimed
+                    .actions
+                    .into_iter()
+                    .map(crate::plan::Item::Act)
+                    .collect(),
+                ..Plan::default()
+            },
             rs_written: BTreeMap::new(),
             planned_creation: None,
             template_hash,

@@ -17,7 +17,7 @@ use std::borrow::Cow;
 
 use super::Ctx;
 use crate::{
-    crd::{Rollout, rollout::keys},
+    crd::rollout::keys,
     plan::{Action, EventIntent, Item},
     replicaset::rs,
     status::{
@@ -83,29 +83,13 @@ fn created_before(a: &ReplicaSet, b: &ReplicaSet) -> bool {
     created(a).unwrap_or(DateTime::<Utc>::MIN_UTC) < created(b).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-fn controller_uid(meta: &ObjectMeta) -> Option<&str> {
-    meta.owner_references
-        .as_ref()?
-        .iter()
-        .find(|o| o.controller == Some(true))
-        .map(|o| o.uid.as_str())
-}
-
-/// Whether the rollout controls this ReplicaSet. Without UIDs on both sides (tests, or an
-/// observer that already filtered) the ReplicaSet is taken as ours.
-pub(crate) fn controlled_by(rs: &ReplicaSet, rollout: &Rollout) -> bool {
-    match (
-        controller_uid(&rs.metadata),
-        rollout.metadata.uid.as_deref(),
-    ) {
-        (Some(owner), Some(uid)) => owner == uid,
-        _ => true,
-    }
-}
-
 /// The ReplicaSet Argo creates for the current template ([`rs::new_replica_set`]), for tests.
 #[cfg(test)]
-pub(crate) fn desired_replica_set(rollout: &Rollout, hash: &str, revision: i64) -> ReplicaSet {
+pub(crate) fn desired_replica_set(
+    rollout: &crate::crd::Rollout,
+    hash: &str,
+    revision: i64,
+) -> ReplicaSet {
     rs::new_replica_set(rollout, hash, revision, false)
 }
 

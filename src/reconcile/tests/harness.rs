@@ -320,6 +320,26 @@ impl World {
                     + 1;
                 existing.metadata.resource_version = Some(next.to_string());
             }
+            Action::PatchReplicaSet { name, patch } => {
+                let rs = self
+                    .rss
+                    .iter_mut()
+                    .find(|r| r.metadata.name.as_deref() == Some(name))
+                    .expect("patch of a missing ReplicaSet");
+                assert_eq!(
+                    patch["metadata"]["uid"].as_str(),
+                    rs.metadata.uid.as_deref()
+                );
+                // The strategic merge of ownerReferences (merge key uid): add, or `$patch: delete`.
+                for reference in patch["metadata"]["ownerReferences"].as_array().unwrap() {
+                    let uid = reference["uid"].as_str().unwrap();
+                    let refs = rs.metadata.owner_references.get_or_insert_with(Vec::new);
+                    refs.retain(|o| o.uid != uid);
+                    if reference.get("$patch").is_none() {
+                        refs.push(serde_json::from_value(reference.clone()).unwrap());
+                    }
+                }
+            }
             Action::DeleteReplicaSet { name } => self
                 .rss
                 .retain(|r| r.metadata.name.as_deref() != Some(name)),
@@ -601,6 +621,12 @@ pub fn shape(plan: &Plan) -> Vec<String> {
                 rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(-1)
             ),
             Item::Act(Action::DeleteReplicaSet { name }) => format!("delete {name}"),
+            Item::Act(Action::PatchReplicaSet { name, patch }) => {
+                let adopt = patch["metadata"]["ownerReferences"][0]
+                    .get("$patch")
+                    .is_none();
+                format!("{} {name}", if adopt { "adopt" } else { "release" })
+            }
             Item::Act(Action::PatchRollout(_)) => "patch rollout".into(),
             Item::Act(Action::PatchRolloutStatus(_)) => "patch status".into(),
             Item::Act(Action::PatchService { name, .. }) => format!("patch service {name}"),

@@ -556,3 +556,85 @@ fn the_new_replica_set_keeps_off_the_stable_nodes_with_anti_affinity() {
         }]}})
     );
 }
+
+/// A Rollout re-created over the ReplicaSets of its predecessor (deleted with
+/// `--cascade=orphan`, or a Deployment replaced the same way): the orphan that matches the
+/// selector is adopted and used, not duplicated; one owned by something else is left alone.
+#[test]
+fn orphaned_replica_sets_matching_the_selector_are_adopted() {
+    let ro = rollout(3, steps());
+    let mut orphan = replica_set(&ro, 1, 0, 3, 3);
+    orphan.metadata.owner_references = None;
+    let mut foreign = replica_set(&ro, 1, 0, 2, 2);
+    foreign.metadata.name = Some("someone-else".into());
+    foreign.metadata.uid = Some("uid-someone-else".into());
+    foreign.metadata.owner_references = Some(vec![
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            name: "web".into(),
+            uid: "deployment-uid".into(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        },
+    ]);
+    let mut world = World::new(ro);
+    world.rss = vec![orphan, foreign];
+    let name = rs_name(&world.rollout);
+    let plan = world.reconcile();
+    let shape = shape(&plan);
+    assert_eq!(shape[0], format!("adopt {name}"), "{shape:?}");
+    assert!(
+        !shape.iter().any(|s| s.starts_with("create ")),
+        "the adopted ReplicaSet is the new one: {shape:?}"
+    );
+    let owners = world
+        .rs_named(&name)
+        .metadata
+        .owner_references
+        .clone()
+        .unwrap();
+    assert_eq!(owners.len(), 1);
+    assert_eq!(owners[0].uid, "rollout-uid");
+    assert_eq!(owners[0].controller, Some(true));
+    world.run_to_rest(10);
+    assert_eq!(world.phase().0, "Healthy");
+    assert_eq!(world.spec_of(&name), 3);
+    assert_eq!(world.spec_of("someone-else"), 2, "never touched");
+    assert_eq!(
+        world
+            .rs_named("someone-else")
+            .metadata
+            .owner_references
+            .as_ref()
+            .unwrap()[0]
+            .uid,
+        "deployment-uid"
+    );
+}
+
+/// A ReplicaSet of ours whose labels were edited so that the selector no longer matches is
+/// released (our controller reference removed) and no longer managed.
+#[test]
+fn owned_replica_sets_that_stop_matching_are_released() {
+    let mut world = healthy_world(2, steps());
+    let name = rs_name(&world.rollout);
+    world.rss[0]
+        .metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("app".into(), "other".into());
+    let plan = world.reconcile();
+    assert_eq!(shape(&plan)[0], format!("release {name}"));
+    assert!(
+        world
+            .rs_named(&name)
+            .metadata
+            .owner_references
+            .as_ref()
+            .unwrap()
+            .is_empty(),
+        "controller reference removed"
+    );
+}
