@@ -492,3 +492,32 @@ fn analysis_templates_that_cannot_run_are_invalid_specs() {
     world.run_to_rest(10);
     assert_eq!(world.phase().0, "Healthy");
 }
+
+#[test]
+fn skipping_the_analysis_step_cancels_its_run() {
+    let mut world = updated(
+        vec![weight(25), analysis_step("rate"), weight(50), pause()],
+        None,
+    );
+    let name = run_names(&world)[0].clone();
+    set_phase(&mut world, &name, "Running", "");
+    world.run_to_rest(5);
+    // `kubectl argo rollouts promote` on a step that is not a pause moves the index on.
+    let mut value = serde_json::to_value(&world.rollout).unwrap();
+    apply_merge_patch(&mut value, &json!({"status": {"currentStepIndex": 2}}));
+    world.rollout = serde_json::from_value(value).unwrap();
+    world.settle();
+    let plan = world.reconcile();
+    assert_eq!(cancelled(&plan), std::slice::from_ref(&name));
+    assert_eq!(run(&world, &name).spec.terminate, Some(true));
+    let recorded = world.status().canary.clone().unwrap();
+    assert_eq!(recorded.current_step_analysis_run_status, None);
+    world.run_to_rest(10);
+    assert_eq!(world.status().current_step_index, Some(3));
+    assert_eq!(world.phase().0, "Paused");
+    assert_eq!(
+        run_names(&world),
+        [name],
+        "no new run for a step that is not analysis"
+    );
+}
