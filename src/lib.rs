@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod bluegreen;
 pub mod canary;
+pub mod client;
 pub mod controller;
 pub mod crd;
 pub mod events;

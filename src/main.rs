@@ -97,7 +97,7 @@ async fn client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<(kube::C
             .context("no kubeconfig and not in a cluster")?,
     };
     let namespace = config.default_namespace.clone();
-    Ok((kube::Client::try_from(config)?, namespace))
+    Ok((rollouts::client::build(config)?, namespace))
 }
 
 async fn shutdown_signal() {

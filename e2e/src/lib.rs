@@ -68,7 +68,7 @@ pub async fn client() -> Result<Client> {
         &kube::config::KubeConfigOptions::default(),
     )
     .await?;
-    Ok(Client::try_from(config)?)
+    Ok(rollouts::client::build(config)?)
 }
 
 /// The output of a finished command.

@@ -34,7 +34,7 @@ impl Ctx {
     pub async fn new(flags: &KubeFlags) -> Result<Self> {
         let resolved = resolve(flags).await?;
         crate::error::set_server(&resolved.config.cluster_url.to_string());
-        let client = Client::try_from(resolved.config)
+        let client = rollouts::client::build(resolved.config)
             .map_err(|e| anyhow!("cannot create a Kubernetes client: {e}"))?;
         Ok(Self {
             client,
