@@ -214,16 +214,12 @@ impl Context {
     fn observe(&self, cached: &Rollout) -> Observed {
         let rollout = normalize(self.written.fresh_rollout(cached.clone()));
         let ns = rollout.namespace().unwrap_or_default();
-        let mut replica_sets: Vec<ReplicaSet> = self
-            .replica_sets
-            .state()
-            .iter()
-            .filter(|rs| rs.metadata.namespace.as_deref() == Some(ns.as_str()))
-            .map(|rs| (**rs).clone())
-            .collect();
-        replica_sets = self.written.fresh_replica_sets(&ns, replica_sets);
-        replica_sets.retain(|rs| {
-            if rs.metadata.deletion_timestamp.is_some() {
+        // Ours, or an orphan of the namespace that the planner may adopt. Checked on the cached
+        // objects before anything is cloned: a namespace may hold thousands of ReplicaSets.
+        let relevant = |rs: &ReplicaSet| {
+            if rs.metadata.namespace.as_deref() != Some(ns.as_str())
+                || rs.metadata.deletion_timestamp.is_some()
+            {
                 return false;
             }
             let orphan = !rs
@@ -238,7 +234,16 @@ impl Context {
                         rollout.spec.selector.as_ref(),
                         rs.metadata.labels.as_ref(),
                     ))
-        });
+        };
+        let mut replica_sets: Vec<ReplicaSet> = self
+            .replica_sets
+            .state()
+            .iter()
+            .filter(|rs| relevant(rs))
+            .map(|rs| (**rs).clone())
+            .collect();
+        replica_sets = self.written.fresh_replica_sets(&ns, replica_sets);
+        replica_sets.retain(relevant);
         replica_sets.sort_by(|a, b| {
             (
                 a.metadata.creation_timestamp.as_ref().map(|t| t.0),
@@ -256,15 +261,20 @@ impl Context {
                 Some((name, (*obj).clone()))
             })
             .collect();
+        let prefix = format!("{}-", rollout.name_any());
+        let relevant_run = |ar: &AnalysisRun| {
+            ar.metadata.namespace.as_deref() == Some(ns.as_str())
+                && (controlled_by(ar, &rollout) || ar.name_any().starts_with(&prefix))
+        };
         let in_namespace: Vec<AnalysisRun> = self
             .analysis_runs
             .state()
             .iter()
-            .filter(|ar| ar.metadata.namespace.as_deref() == Some(ns.as_str()))
+            .filter(|ar| relevant_run(ar))
             .map(|ar| (**ar).clone())
             .collect();
-        let in_namespace = self.written.fresh_analysis_runs(&ns, in_namespace);
-        let prefix = format!("{}-", rollout.name_any());
+        let mut in_namespace = self.written.fresh_analysis_runs(&ns, in_namespace);
+        in_namespace.retain(relevant_run);
         let mut foreign_analysis_run_names = std::collections::BTreeSet::new();
         let mut analysis_runs = Vec::new();
         for ar in in_namespace {
@@ -398,6 +408,13 @@ async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction,
     if ro.metadata.deletion_timestamp.is_some() {
         return Ok(RequeueAction::await_change());
     }
+    // The span follows this future across its awaits (`instrument`); an entered guard held over
+    // an await would stay entered on the worker thread and nest every later reconcile inside it.
+    let span = tracing::info_span!("reconcile", namespace = %ro.namespace().unwrap_or_default(), rollout = %ro.name_any());
+    tracing::Instrument::instrument(reconcile_one(ro, ctx), span).await
+}
+
+async fn reconcile_one(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction, Error> {
     let start = std::time::Instant::now();
     let (ns, name) = (ro.namespace().unwrap_or_default(), ro.name_any());
     if let Some(uid) = ro.metadata.uid.clone()
@@ -417,8 +434,6 @@ async fn reconcile(ro: Arc<Rollout>, ctx: Arc<Context>) -> Result<RequeueAction,
     }
     let observed = ctx.observe(&ro);
     let plan = crate::reconcile::plan(&observed);
-    let span = tracing::info_span!("reconcile", namespace = %ro.namespace().unwrap_or_default(), rollout = %ro.name_any());
-    let _enter = span.enter();
     let result = execute::apply(&ctx, &observed.rollout, &plan).await;
     ctx.metrics.observe_reconcile(&ns, &name, start.elapsed());
     if result.is_err() {

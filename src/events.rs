@@ -32,13 +32,19 @@ type Key = (String, String, String, String);
 pub struct EventRecorder {
     client: Client,
     recent: Mutex<HashMap<Key, (String, i32, Instant)>>,
+    /// When `recent` was last pruned (at most every [`PRUNE_EVERY`], not on every publish:
+    /// thousands of rollouts updating at once publish thousands of events).
+    pruned: Mutex<Instant>,
 }
+
+const PRUNE_EVERY: Duration = Duration::from_secs(30);
 
 impl EventRecorder {
     pub fn new(client: Client) -> Self {
         Self {
             client,
             recent: Mutex::new(HashMap::new()),
+            pruned: Mutex::new(Instant::now()),
         }
     }
 
@@ -61,8 +67,15 @@ impl EventRecorder {
         let now = Time(Timestamp::now());
         let existing = {
             let mut recent = self.recent.lock().unwrap();
-            recent.retain(|_, (_, _, at)| at.elapsed() < AGGREGATION_WINDOW);
-            recent.get(&key).cloned()
+            let mut pruned = self.pruned.lock().unwrap();
+            if pruned.elapsed() >= PRUNE_EVERY {
+                recent.retain(|_, (_, _, at)| at.elapsed() < AGGREGATION_WINDOW);
+                *pruned = Instant::now();
+            }
+            recent
+                .get(&key)
+                .filter(|(_, _, at)| at.elapsed() < AGGREGATION_WINDOW)
+                .cloned()
         };
         if let Some((name, count, _)) = existing {
             let patch = serde_json::json!({"count": count + 1, "lastTimestamp": now});
