@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/rollouts-target
 export GOTOOLCHAIN := local
 CARGO ?= cargo
 
-.PHONY: test check unit e2e generate crds cluster-build cluster-up cluster-down demo bench hash-vectors
+.PHONY: test check unit e2e generate crds cluster-build cluster-up cluster-down demo bench bench-planner bench-scale hash-vectors
 
 ## Everything CI runs: formatting, lints, unit tests, then the end-to-end suite on a local control plane.
 test: check unit e2e
@@ -29,9 +29,17 @@ generate crds:
 hash-vectors:
 	bash e2e/hashgen/check.sh
 
-## Benchmarks: criterion for the hot pure code (planner, hash).
-bench:
-	$(CARGO) bench --locked --bench planner
+## Benchmarks: criterion for the hot pure code, then the scale benchmark on a local control plane.
+bench: bench-planner bench-scale
+
+## Criterion: planning a reconcile, hashing a pod template, assessing an AnalysisRun (a few minutes).
+bench-planner:
+	$(CARGO) bench --locked --bench planner --bench analysis
+
+## N canary rollouts updated at once against the real controller and control plane (e2e/bench/;
+## BENCH_SIZES="100 1000", BENCH_STEADY_SECS=300; about 30 minutes; results in .cache/bench/).
+bench-scale:
+	bash e2e/bench/run.sh
 
 cluster-build:
 	bash e2e/cluster/build.sh >/dev/null

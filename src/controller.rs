@@ -50,12 +50,13 @@ pub struct Settings {
     pub analysis_threads: u16,
 }
 
-/// What the process shares with the controller: metrics, and the slot where the controller
-/// publishes its Rollout cache for the `/metrics` endpoint.
+/// What the process shares with the controller: metrics, and the slots where the controllers
+/// publish their Rollout and AnalysisRun caches for the `/metrics` endpoint.
 #[derive(Clone, Default)]
 pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     pub rollouts: crate::metrics::RolloutStoreSlot,
+    pub analysis_runs: crate::metrics::AnalysisRunStoreSlot,
 }
 
 /// Shared state of all reconciles.
@@ -522,6 +523,10 @@ pub async fn run(
             namespace: settings.namespace.clone(),
             instance_id: settings.instance_id.clone(),
             threads: settings.analysis_threads,
+        },
+        crate::analysis::controller::Publish {
+            metrics: shared.metrics.clone(),
+            runs: shared.analysis_runs.clone(),
         },
         shutdown.clone(),
     ));

@@ -136,6 +136,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let metrics = rollouts::metrics::serve_metrics(
         shared.metrics.clone(),
         shared.rollouts.clone(),
+        shared.analysis_runs.clone(),
         args.metrics_port,
     );
     tokio::spawn(async move {

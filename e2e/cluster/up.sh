@@ -4,12 +4,16 @@
 # a metrics file server and Prometheus. Binaries come from build.sh (built from Go modules).
 #
 # Run dir: ${E2E_RUN_DIR:-<repo>/.cache/cluster}. Writes <run>/kubeconfig and <run>/env (sourceable).
-# Env knobs: E2E_RUN_DIR, E2E_CACHE (build cache, see build.sh), E2E_SKIP_PROMETHEUS=1, E2E_NODES (3).
+# Env knobs: E2E_RUN_DIR, E2E_CACHE (build cache, see build.sh), E2E_SKIP_PROMETHEUS=1, E2E_NODES (3),
+# E2E_KCM_EXTRA_ARGS / E2E_SCHEDULER_EXTRA_ARGS (extra flags, split on spaces, e.g. the client QPS the
+# scale benchmark raises so that the cluster's own controllers are not what it measures).
 # Stop with down.sh. On failure or Ctrl-C everything started so far is stopped again.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 NODES=${E2E_NODES:-3}
+read -r -a KCM_EXTRA <<<"${E2E_KCM_EXTRA_ARGS:-}"
+read -r -a SCHEDULER_EXTRA <<<"${E2E_SCHEDULER_EXTRA_ARGS:-}"
 LOG="$RUN/logs"
 phase_no=0
 say() { phase_no=$((phase_no + 1)); echo "cluster-up: [$phase_no] $*" >&2; }
@@ -182,9 +186,10 @@ say "starting kube-controller-manager and kube-scheduler"
 start kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$RUN/kubeconfig" \
   --leader-elect=false --secure-port=0 --use-service-account-credentials=false \
   --controllers=replicaset-controller,deployment-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,job-controller \
-  --service-account-private-key-file="$RUN/pki/sa.key" --root-ca-file="$RUN/pki/ca.crt"
+  --service-account-private-key-file="$RUN/pki/sa.key" --root-ca-file="$RUN/pki/ca.crt" ${KCM_EXTRA[@]+"${KCM_EXTRA[@]}"}
 # kwok only runs pods that have spec.nodeName, so a real scheduler is needed.
-start kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$RUN/kubeconfig" --leader-elect=false --secure-port=0
+start kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$RUN/kubeconfig" --leader-elect=false --secure-port=0 \
+  ${SCHEDULER_EXTRA[@]+"${SCHEDULER_EXTRA[@]}"}
 # The serviceaccount controller creating "default" in namespace default shows the kcm is working.
 wait_for kube-controller-manager 60 kc get serviceaccount default -n default
 

@@ -296,6 +296,11 @@ impl ControllerProcess {
         Ok(Self { child, log })
     }
 
+    /// The process id (for `/proc` readings).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The controller's log so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -181,6 +181,16 @@ fn matches(pattern: &str, name: &str) -> bool {
 /// Which metrics the dry-run rules select (Argo's `GetDryRunMetrics`); a rule matching no
 /// metric is an error.
 pub fn dry_run_metrics(rules: &[DryRun], metrics: &[Metric]) -> Result<Vec<bool>, String> {
+    match dry_run_flags(rules, metrics) {
+        (flags, None) => Ok(flags),
+        (_, Some(error)) => Err(error),
+    }
+}
+
+/// What Argo's `GetDryRunMetrics` returns in both of its results: the metrics selected by the
+/// rules up to (not including) the first rule that matches no metric, and that rule's error.
+/// The `/metrics` endpoint labels metrics with the first (Argo ignores the error there).
+pub fn dry_run_flags(rules: &[DryRun], metrics: &[Metric]) -> (Vec<bool>, Option<String>) {
     let mut flags = vec![false; metrics.len()];
     for (i, rule) in rules.iter().enumerate() {
         let mut matched = 0;
@@ -191,10 +201,13 @@ pub fn dry_run_metrics(rules: &[DryRun], metrics: &[Metric]) -> Result<Vec<bool>
             }
         }
         if matched == 0 {
-            return Err(format!("dryRun[{i}]: Rule didn't match any metric name(s)"));
+            return (
+                flags,
+                Some(format!("dryRun[{i}]: Rule didn't match any metric name(s)")),
+            );
         }
     }
-    Ok(flags)
+    (flags, None)
 }
 
 /// The retention limit per metric: the last matching rule wins (Argo's

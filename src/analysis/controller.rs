@@ -12,6 +12,10 @@
 //!   running Job measurements have no requeue time.
 //!
 //! A failing run is retried after 5 s on its own; it never stops the others.
+//!
+//! Metrics: every reconcile is observed in `analysis_run_reconcile` (a failed one also counts in
+//! `analysis_run_reconcile_error`), and the run cache is published for the scrape-time
+//! `analysis_run_*` gauges ([`Publish`]).
 
 use std::{
     sync::{
@@ -50,6 +54,14 @@ pub struct Settings {
     pub threads: u16,
 }
 
+/// Where the AnalysisRun controller reports to the process's `/metrics`: the reconcile
+/// histogram and error counter, and the slot its AnalysisRun cache is published in.
+#[derive(Clone, Default)]
+pub struct Publish {
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub runs: crate::metrics::AnalysisRunStoreSlot,
+}
+
 /// Shared state of all AnalysisRun reconciles.
 pub struct Context {
     pub client: Client,
@@ -57,6 +69,7 @@ pub struct Context {
     pub providers: ProviderFactory,
     /// Reconciles performed so far (every run).
     pub reconciles: AtomicU64,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +139,21 @@ pub fn next_action(out: &Reconciled) -> Action {
     }
 }
 
+/// One reconcile, observed in the metrics like Argo's `syncHandler` (also for a run being
+/// deleted, which is left alone).
 async fn reconcile(run: Arc<AnalysisRun>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let start = std::time::Instant::now();
+    let result = reconcile_run(&run, &ctx).await;
+    let (ns, name) = (run.namespace().unwrap_or_default(), run.name_any());
+    ctx.metrics
+        .observe_analysis_reconcile(&ns, &name, start.elapsed());
+    if result.is_err() {
+        ctx.metrics.analysis_reconcile_error(&ns, &name);
+    }
+    result
+}
+
+async fn reconcile_run(run: &AnalysisRun, ctx: &Context) -> Result<Action, Error> {
     if run.metadata.deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
@@ -134,7 +161,7 @@ async fn reconcile(run: Arc<AnalysisRun>, ctx: Arc<Context>) -> Result<Action, E
     let ns = run.namespace().unwrap_or_default();
     let name = run.name_any();
     let api: Api<AnalysisRun> = Api::namespaced(ctx.client.clone(), &ns);
-    let out = super::provider::reconcile(&run, Utc::now(), &ctx.providers, &ctx.client).await;
+    let out = super::provider::reconcile(run, Utc::now(), &ctx.providers, &ctx.client).await;
     let phase = out
         .run
         .status
@@ -151,7 +178,7 @@ async fn reconcile(run: Arc<AnalysisRun>, ctx: Arc<Context>) -> Result<Action, E
         }
         return Ok(Action::await_change());
     }
-    if let Some(patch) = status_patch(&run, &out.run) {
+    if let Some(patch) = status_patch(run, &out.run) {
         api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
             .map_err(Error::Patch)?;
@@ -205,6 +232,7 @@ where
 pub async fn run(
     client: Client,
     settings: Settings,
+    publish: Publish,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> anyhow::Result<Arc<Context>> {
     let providers = ProviderFactory::from_env(Some(client.clone()));
@@ -227,22 +255,25 @@ pub async fn run(
         recorder: crate::events::EventRecorder::new(client.clone()),
         providers,
         reconciles: AtomicU64::new(0),
+        metrics: publish.metrics,
     });
     info!(?settings, "starting AnalysisRun controller");
-    Controller::new(
+    let controller = Controller::new(
         runs,
         watcher::Config::default().labels(&selector).any_semantic(),
     )
-    .with_config(kube::runtime::controller::Config::default().concurrency(settings.threads.max(1)))
-    .watches_stream(jobs, |job: Job| job_owner(&job))
-    .graceful_shutdown_on(shutdown)
-    .run(reconcile, error_policy, ctx.clone())
-    .for_each(|res| async move {
-        if let Err(e) = res {
-            tracing::debug!(error = %e, "analysis controller event");
-        }
-    })
-    .await;
+    .with_config(kube::runtime::controller::Config::default().concurrency(settings.threads.max(1)));
+    let _ = publish.runs.set(controller.store());
+    controller
+        .watches_stream(jobs, |job: Job| job_owner(&job))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx.clone())
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "analysis controller event");
+            }
+        })
+        .await;
     info!("AnalysisRun controller stopped");
     Ok(ctx)
 }
