@@ -276,6 +276,8 @@ struct ControllerMetrics {
     /// `controller_clientset_k8s_request_total` by `kind verb code`.
     writes: BTreeMap<String, f64>,
     reconciles: f64,
+    /// `rollout_reconcile_sum` over all rollouts (seconds).
+    reconcile_seconds: f64,
     reconcile_errors: f64,
     /// `rollout_events_total` by reason.
     events: BTreeMap<String, f64>,
@@ -329,6 +331,7 @@ fn scrape(port: u16) -> Result<ControllerMetrics> {
                     .or_default() += value;
             }
             "rollout_reconcile_count" => m.reconciles += value,
+            "rollout_reconcile_sum" => m.reconcile_seconds += value,
             "rollout_reconcile_error" => m.reconcile_errors += value,
             "rollout_events_total" => *m.events.entry(label("reason")).or_default() += value,
             _ => {}
@@ -906,6 +909,7 @@ async fn measure(client: &Client, cfg: &Config, n: usize, hz: f64, ns: &str) -> 
     let steady = read(pid, metrics_port, hz)?;
     let events_steady = controller_events(client, ns).await?;
     watch.abort();
+    let log = controller.log.clone();
     drop(controller);
 
     // --- results --------------------------------------------------------------------------
@@ -950,6 +954,8 @@ async fn measure(client: &Client, cfg: &Config, n: usize, hz: f64, ns: &str) -> 
             "controller_cpu_seconds": round2(after.cpu - before.cpu),
             "controller_cpu_seconds_to_all_healthy": round2(at_healthy.cpu - before.cpu),
             "reconciles_per_rollout": round2((after.metrics.reconciles - before.metrics.reconciles) / n as f64),
+            "mean_reconcile_ms": round2(1e3 * (after.metrics.reconcile_seconds - before.metrics.reconcile_seconds)
+                / (after.metrics.reconciles - before.metrics.reconciles).max(1.0)),
             "reconcile_errors": after.metrics.reconcile_errors - before.metrics.reconcile_errors,
             "writes_per_update": round2(writes_per_update),
             "writes_per_update_by_kind_verb_code": per(&update_writes, n),
@@ -983,6 +989,9 @@ async fn measure(client: &Client, cfg: &Config, n: usize, hz: f64, ns: &str) -> 
             "rss_steady_max": mib(rss_steady.iter().copied().max().unwrap_or(steady.rss_kib)),
         },
         "wall_seconds": round2(steady.at.duration_since(start_reading.at).as_secs_f64()),
+        "controller_log_mib": round2(
+            std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) as f64 / 1024.0 / 1024.0
+        ),
     });
     Ok(result)
 }
@@ -1038,7 +1047,7 @@ type Row = (&'static str, fn(&Value) -> String);
 
 fn table(results: &[Value]) -> String {
     let mut out = String::new();
-    let rows: [Row; 18] = [
+    let rows: [Row; 19] = [
         ("update latency p50 (s)", |r| {
             fmt(&r["update"]["latency_seconds"]["p50"])
         }),
@@ -1077,6 +1086,9 @@ fn table(results: &[Value]) -> String {
         }),
         ("reconciles / update", |r| {
             fmt(&r["update"]["reconciles_per_rollout"])
+        }),
+        ("mean reconcile, update (ms)", |r| {
+            fmt(&r["update"]["mean_reconcile_ms"])
         }),
         ("steady window (s)", |r| fmt(&r["steady"]["seconds"])),
         ("steady reconciles / rollout", |r| {
@@ -1151,6 +1163,24 @@ async fn run() -> Result<()> {
     );
     let mut results = Vec::new();
     let mut limit = None;
+    let report = |results: &[Value], limit: &Option<String>| {
+        json!({
+            "benchmark": "scale",
+            "machine": machine,
+            "controller_binary": binary.display().to_string(),
+            "controller_args": cfg.controller_args,
+            "steady_seconds": cfg.steady.as_secs(),
+            "results": results,
+            "stopped_at": limit,
+        })
+    };
+    if let Some(dir) = cfg.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let write = |report: &Value| {
+        std::fs::write(&cfg.out, serde_json::to_string_pretty(report)? + "\n")
+            .with_context(|| format!("cannot write {}", cfg.out.display()))
+    };
     for &n in &cfg.sizes {
         match run_size(&client, &cfg, n, hz).await {
             Ok(r) => results.push(r),
@@ -1158,24 +1188,15 @@ async fn run() -> Result<()> {
                 // Report what was measured so far, and say where it stopped.
                 eprintln!("bench: N={n} failed: {e:#}");
                 limit = Some(format!("N={n}: {e:#}"));
-                break;
             }
         }
+        // Written after every size, so a long run that is stopped keeps what it measured.
+        write(&report(&results, &limit))?;
+        if limit.is_some() {
+            break;
+        }
     }
-    let report = json!({
-        "benchmark": "scale",
-        "machine": machine,
-        "controller_binary": binary.display().to_string(),
-        "controller_args": cfg.controller_args,
-        "steady_seconds": cfg.steady.as_secs(),
-        "results": results,
-        "stopped_at": limit,
-    });
-    if let Some(dir) = cfg.out.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&cfg.out, serde_json::to_string_pretty(&report)? + "\n")
-        .with_context(|| format!("cannot write {}", cfg.out.display()))?;
+    let report = report(&results, &limit);
     println!(
         "Scale benchmark: {} CPUs, {} GiB, commit {}",
         report["machine"]["nproc"],
