@@ -37,7 +37,7 @@ bench-planner:
 	$(CARGO) bench --locked --bench planner --bench analysis
 
 ## N canary rollouts updated at once against the real controller and control plane (e2e/bench/;
-## BENCH_SIZES="100 1000", BENCH_STEADY_SECS=300; about 30 minutes; results in .cache/bench/).
+## BENCH_SIZES="100 1000", BENCH_STEADY_SECS=300; about 25 minutes on 2 cores; JSON in .cache/bench/).
 bench-scale:
 	bash e2e/bench/run.sh
 

@@ -975,7 +975,7 @@ async fn measure(client: &Client, cfg: &Config, n: usize, hz: f64, ns: &str) -> 
             "reconciles_total": steady.metrics.reconciles - after.metrics.reconciles,
             "writes_total": steady.metrics.writes_total() - after.metrics.writes_total(),
             "events_total": steady.metrics.events_total() - after.metrics.events_total(),
-            "event_writes_seen_in_events_api": delta(&events_steady, &events_after).values().sum::<f64>(),
+            "event_writes_seen_in_events_api": round2(delta(&events_steady, &events_after).values().sum::<f64>()),
             "controller_cpu_seconds": round2(steady.cpu - after.cpu),
             "load_average_1m": steady_load.summary(),
         },
