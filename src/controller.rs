@@ -495,7 +495,13 @@ where
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
     let (store, writer) = reflector::store::<K>();
-    let stream = reflector::reflector(writer, watcher(scoped(client, namespace), config))
+    // `metadata.managedFields` is never read and is often the largest part of a cached
+    // ReplicaSet or Pod. A ReplicaSet replaced from the cache without it keeps its managed
+    // fields: the apiserver takes them from the live object when a request omits them.
+    let events = watcher(scoped(client, namespace), config).modify(|obj: &mut K| {
+        obj.meta_mut().managed_fields = None;
+    });
+    let stream = reflector::reflector(writer, events)
         .default_backoff()
         .touched_objects();
     (store, stream)

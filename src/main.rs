@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// mimalloc instead of glibc's malloc: the controller's caches churn (watch events replace whole
+/// objects) on several threads, and glibc's per-thread arenas keep the freed memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context as _;
 use clap::Parser;
 use rollouts::{
