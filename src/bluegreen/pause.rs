@@ -54,11 +54,7 @@ pub(super) fn completed_pre_promotion_analysis(c: &Ctx) -> bool {
         .blue_green
         .as_ref()
         .is_none_or(|bg| bg.pre_promotion_analysis.is_none());
-    none || c.current_ars.pre.as_deref().is_some_and(|r| {
-        r.status
-            .as_ref()
-            .is_some_and(|s| s.phase == crate::crd::AnalysisPhase::Successful)
-    })
+    none || crate::reconcile::analysis::succeeded(c.current_ars.pre.as_deref())
 }
 
 /// Argo's `CompletedBlueGreenPause`: not in the reconcile that adds a pause; done once the

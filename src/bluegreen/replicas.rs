@@ -170,11 +170,7 @@ fn scale_down_old_replica_sets(c: &mut Ctx, mut others: Vec<usize>, services: &S
     if bg.is_some_and(|b| {
         b.post_promotion_analysis.is_some() && b.scale_down_delay_seconds.is_none()
     }) && !c.skip_post_promotion_analysis_run(current_post)
-        && current_post.is_none_or(|r| {
-            r.status
-                .as_ref()
-                .is_none_or(|s| s.phase != crate::crd::AnalysisPhase::Successful)
-        })
+        && !crate::reconcile::analysis::succeeded(current_post)
     {
         return;
     }

@@ -145,12 +145,7 @@ fn should_full_promote(c: &Ctx, new_status: &RolloutStatus) -> Option<String> {
                 name(new_rs)
             ));
         }
-        let succeeded = c.current_ars.post.as_deref().is_some_and(|r| {
-            r.status
-                .as_ref()
-                .is_some_and(|s| s.phase == crate::crd::AnalysisPhase::Successful)
-        });
-        if !succeeded {
+        if !crate::reconcile::analysis::succeeded(c.current_ars.post.as_deref()) {
             return None;
         }
     }

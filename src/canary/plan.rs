@@ -460,11 +460,7 @@ fn completed_current_canary_step(c: &Ctx) -> bool {
         return false;
     }
     if step.analysis.is_some() {
-        return c.current_ars.step.as_deref().is_some_and(|r| {
-            r.status
-                .as_ref()
-                .is_some_and(|s| s.phase == crate::crd::AnalysisPhase::Successful)
-        });
+        return crate::reconcile::analysis::succeeded(c.current_ars.step.as_deref());
     }
     step.set_header_route.is_some() || step.set_mirror_route.is_some()
 }

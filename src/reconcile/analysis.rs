@@ -119,6 +119,11 @@ fn phase(run: &AnalysisRun) -> AnalysisPhase {
         .unwrap_or_default()
 }
 
+/// Whether the run (if any) ended Successful.
+pub(crate) fn succeeded(run: Option<&AnalysisRun>) -> bool {
+    run.is_some_and(|r| phase(r) == AnalysisPhase::Successful)
+}
+
 fn message(run: &AnalysisRun) -> Option<String> {
     run.status
         .as_ref()
@@ -310,15 +315,11 @@ impl<'a> Ctx<'a> {
                 label(r, keys::STEP_INDEX) != index.map(|i| i.to_string()).as_deref()
             });
         let (Some(analysis), Some(index)) = (analysis, index) else {
-            if let Some(run) = current.as_deref() {
-                self.cancel_analysis_run(run);
-            }
+            self.cancel_current(current.as_deref());
             return Ok(None);
         };
         if !has_templates(Some(&analysis)) || from_previous_step {
-            if let Some(run) = current.as_deref() {
-                self.cancel_analysis_run(run);
-            }
+            self.cancel_current(current.as_deref());
             return Ok(None);
         }
         if self.needs_new_analysis_run(current.as_deref()) {
@@ -340,9 +341,7 @@ impl<'a> Ctx<'a> {
         let canary = self.rollout.spec.strategy.canary.as_ref();
         let background = canary.and_then(|c| c.analysis.as_ref());
         if !has_templates(background.map(|b| &b.analysis)) {
-            if let Some(run) = current.as_deref() {
-                self.cancel_analysis_run(run);
-            }
+            self.cancel_current(current.as_deref());
             return Ok(None);
         }
         let background = background.expect("checked above").clone();
@@ -400,9 +399,7 @@ impl<'a> Ctx<'a> {
                 }
             });
         let Some(analysis) = analysis.filter(|a| has_templates(Some(a))) else {
-            if let Some(run) = current.as_deref() {
-                self.cancel_analysis_run(run);
-            }
+            self.cancel_current(current.as_deref());
             return Ok(None);
         };
         let skip = if post {
@@ -411,9 +408,7 @@ impl<'a> Ctx<'a> {
             self.skip_pre_promotion_analysis_run(current.as_deref())
         };
         if skip {
-            if let Some(run) = current.as_deref() {
-                self.cancel_analysis_run(run);
-            }
+            self.cancel_current(current.as_deref());
             return Ok(current);
         }
         if self.inconclusive_pause_persisted() {
@@ -649,6 +644,13 @@ impl<'a> Ctx<'a> {
                 .get(name)
                 .map(|t| t.spec.clone())
                 .ok_or_else(|| format!("analysistemplate.argoproj.io \"{name}\" not found"))
+        }
+    }
+
+    /// Cancels the run a reconcile of one kind held as current, if any.
+    fn cancel_current(&mut self, run: Option<&AnalysisRun>) {
+        if let Some(run) = run {
+            self.cancel_analysis_run(run);
         }
     }
 
